@@ -1,0 +1,3 @@
+from tradeplay.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Pure domain values and state machines. Imports nothing but the standard library."""
