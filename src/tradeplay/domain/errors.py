@@ -11,10 +11,12 @@
     │   ├── InstrumentRuleError       price / quantity / notional outside the instrument's rules
     │   ├── OrderRejectedError        the venue or the simulator refused an order
     │   ├── InvalidTransitionError    an order event that its current status does not allow
+    │   │   └── OverfillError             a fill larger than what is left of the order
     │   ├── RiskVetoError             a risk limit forbids the intended action
     │   ├── InputError                bad user input: a file, a field or an argument
     │   │   ├── DataValidationError       a candle / funding file breaks a rule (file, row, rule)
     │   │   ├── ConfigError               a settings value or config file is wrong
+    │   │   ├── InstrumentDefinitionError an instrument definition contradicts itself
     │   │   └── UnknownInstrumentError    a symbol that tradeplay has no definition for
     │   └── DataNotFoundError         a dataset or a time range that is not stored
     └── FatalError                stop: continuing would risk money or data
@@ -65,6 +67,10 @@ class InvalidTransitionError(RejectedError):
     """An order received an event that its current status does not allow."""
 
 
+class OverfillError(InvalidTransitionError):
+    """A fill would take an order's filled quantity above its quantity."""
+
+
 class RiskVetoError(RejectedError):
     """A risk limit forbids the intended action."""
 
@@ -90,6 +96,14 @@ class DataValidationError(InputError):
 
 class ConfigError(InputError):
     """A settings value or a config file is wrong."""
+
+
+class InstrumentDefinitionError(InputError):
+    """An instrument definition (ours or the venue's) breaks its own invariants.
+
+    For example a tick size that is not positive, a minimum quantity above the maximum, or
+    margin tiers that are not in increasing order of position value.
+    """
 
 
 class UnknownInstrumentError(InputError):

@@ -26,7 +26,10 @@ class Timeframe:
 
     @classmethod
     def parse(cls, text: str) -> Timeframe:
-        """Read ``"1m"``, ``"15m"``, ``"1h"``, ``"4h"``, ``"1d"``; ``"60m"`` is the same as ``"1h"``."""
+        """Read ``"1m"``, ``"15m"``, ``"1h"``, ``"4h"``, ``"1d"``.
+
+        ``"60m"`` is the same as ``"1h"``.
+        """
         match = _PATTERN.match(text.strip())
         if match is None or int(match.group(1)) == 0:
             raise InputError(
