@@ -12,8 +12,13 @@ from tradeplay.settings import LogFormat, load_settings
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("TRADEPLAY_DATA_HOME", "TRADEPLAY_LOG_LEVEL", "TRADEPLAY_LOG_FORMAT",
-                 "TRADEPLAY_SAMPLE_SEED", "TRADEPLAY_CONFIG"):
+    for name in (
+        "TRADEPLAY_DATA_HOME",
+        "TRADEPLAY_LOG_LEVEL",
+        "TRADEPLAY_LOG_FORMAT",
+        "TRADEPLAY_SAMPLE_SEED",
+        "TRADEPLAY_CONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))

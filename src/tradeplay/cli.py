@@ -1,0 +1,365 @@
+"""The ``tradeplay`` command line: parse, call :mod:`tradeplay.services`, render with rich.
+
+A TradeplayError becomes one clear red line on stderr and an exit code (1 fatal, 2 rejected or
+bad input, 3 temporary: try again later); a user never sees a traceback for an expected error.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tradeplay import services
+from tradeplay.data.download import HistorySource
+from tradeplay.data.gaps import Gap, GapPolicy
+from tradeplay.data.store import DatasetInfo, DatasetKey
+from tradeplay.domain.errors import FatalError, InputError, TemporaryError, TradeplayError
+from tradeplay.domain.timeframe import Timeframe
+from tradeplay.logs import configure_logging
+from tradeplay.settings import LogFormat, Settings, load_settings
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="tradeplay",
+    help="Systematic trading of crypto perpetual futures: one play from backtest to live.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(
+    help="Market data: list, inspect, import, resample, download.", no_args_is_help=True
+)
+app.add_typer(data_app, name="data")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    """The settings the root callback built once for this invocation."""
+    settings = ctx.find_root().obj
+    if not isinstance(settings, Settings):  # pragma: no cover - the root callback always runs
+        raise TypeError("settings were not built by the root callback")
+    return settings
+
+
+def _exit_code(exc: TradeplayError) -> int:
+    if isinstance(exc, TemporaryError):
+        return 3
+    if isinstance(exc, FatalError):
+        return 1
+    return 2
+
+
+def friendly(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn expected errors into one readable line and an exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except TradeplayError as exc:
+            err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, markup=True)
+            raise typer.Exit(_exit_code(exc)) from None
+
+    return wrapper
+
+
+@app.callback()
+@friendly
+def root(
+    ctx: typer.Context,
+    data_home: Annotated[
+        Path | None, typer.Option(help="Data folder [env TRADEPLAY_DATA_HOME].")
+    ] = None,
+    log_level: Annotated[
+        str | None, typer.Option(help="debug, info, warning, error [env TRADEPLAY_LOG_LEVEL].")
+    ] = None,
+    log_format: Annotated[
+        LogFormat | None, typer.Option(help="auto, console or json [env TRADEPLAY_LOG_FORMAT].")
+    ] = None,
+) -> None:
+    """Settings come from these options, TRADEPLAY_* variables and $TRADEPLAY_CONFIG (TOML)."""
+    settings = load_settings(data_home=data_home, log_level=log_level, log_format=log_format)
+    configure_logging(settings.log_level, settings.log_format)
+    ctx.obj = settings
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _utc(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _datasets_table(datasets: list[DatasetInfo]) -> Table:
+    table = Table(title="Stored market data", title_justify="left")
+    for column in ("exchange", "symbol", "timeframe", "rows", "first (UTC)", "last (UTC)", "gaps"):
+        numeric = column in {"rows", "gaps"}
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=True)
+    table.add_column("prices", no_wrap=True)
+    table.add_column("source", overflow="fold", ratio=1)
+    for info in datasets:
+        table.add_row(
+            info.key.exchange,
+            info.key.symbol,
+            str(info.key.timeframe) if info.key.timeframe else "funding",
+            f"{info.rows:,}",
+            _utc(info.first_ms),
+            _utc(info.last_ms),
+            str(info.gaps),
+            "[yellow]GENERATED[/]" if info.generated else "real",
+            info.source,
+        )
+    return table
+
+
+def _gaps_table(gaps: list[Gap], timeframe: Timeframe, limit: int) -> Table:
+    table = Table(title=f"{len(gaps)} gaps", title_justify="left")
+    for column in ("#", "last bar before", "first bar after", "missing bars", "duration"):
+        table.add_column(column)
+    for number, gap in enumerate(gaps[:limit], start=1):
+        hours = gap.missing_bars * timeframe.ms / 3_600_000
+        table.add_row(
+            str(number),
+            _utc(gap.after_ms),
+            _utc(gap.before_ms),
+            f"{gap.missing_bars:,}",
+            f"{hours:,.2f} h",
+        )
+    return table
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+SymbolArg = Annotated[str, typer.Argument(help="Symbol, e.g. BTCUSDT.")]
+ExchangeOpt = Annotated[str, typer.Option(help="Exchange name of the dataset, e.g. bybit, sample.")]
+TimeframeOpt = Annotated[str, typer.Option("--timeframe", "-t", help="Bar length: 1m, 5m, 1h …")]
+FundingOpt = Annotated[bool, typer.Option("--funding", help="The funding-rate dataset instead.")]
+
+
+def _key(exchange: str, symbol: str, timeframe: str | None) -> DatasetKey:
+    return DatasetKey(exchange, symbol.upper(), Timeframe.parse(timeframe) if timeframe else None)
+
+
+def _parse_time(text: str, option: str) -> int:
+    """ISO date or date-time; a time without an offset is taken as UTC (said in --help)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"{option} {text!r} is not a date: expected e.g. 2024-01-31 or 2024-01-31T12:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _now_ms() -> int:
+    # The CLI is the outermost shell: the one place allowed to read the wall clock.
+    return int(time.time() * 1000)
+
+
+def _bybit_source(name: str) -> HistorySource:
+    # Imported here so that commands which never download do not pay for loading ccxt.
+    from tradeplay.venues.bybit.history import BybitHistory  # noqa: PLC0415
+
+    if name != "bybit":
+        raise InputError(f"exchange {name!r} cannot be downloaded from yet: expected bybit")
+    return BybitHistory()
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def quickstart(
+    ctx: typer.Context,
+    offline: Annotated[bool, typer.Option(help="Do not try the network; use the sample.")] = False,
+) -> None:
+    """Get market data onto this machine (real from Bybit, else a generated sample) and list it."""
+    with _progress("downloading BTCUSDT 1m from Bybit") as progress:
+        result = services.quickstart(
+            _settings(ctx),
+            offline=offline,
+            source_factory=_bybit_source,
+            now_ms=_now_ms(),
+            progress=progress,
+        )
+    style = "green" if result.real_data else "yellow"
+    out.print(f"[{style}]{result.note}[/]")
+    out.print(_datasets_table(result.datasets))
+
+
+@data_app.command("list")
+@friendly
+def data_list(ctx: typer.Context) -> None:
+    """List every stored dataset: span, rows, gaps and where it came from."""
+    datasets = services.list_datasets(_settings(ctx))
+    if not datasets:
+        out.print(
+            f"No market data in {_settings(ctx).store_root}. Run `tradeplay quickstart`, "
+            "`tradeplay data download SYMBOL` or `tradeplay data import FILE`."
+        )
+        return
+    out.print(_datasets_table(datasets))
+    if any(info.generated for info in datasets):
+        out.print("[yellow]GENERATED datasets are a synthetic sample market, not real prices.[/]")
+
+
+@data_app.command("info")
+@friendly
+def data_info(
+    ctx: typer.Context,
+    symbol: SymbolArg,
+    exchange: ExchangeOpt = "bybit",
+    timeframe: TimeframeOpt = "1m",
+    funding: FundingOpt = False,
+) -> None:
+    """Details of one dataset: file, span, first and last close, gaps."""
+    details = services.dataset_details(
+        _settings(ctx), _key(exchange, symbol, None if funding else timeframe)
+    )
+    info = details.info
+    table = Table(show_header=False, title=f"{exchange}/{symbol.upper()}", title_justify="left")
+    rows = {
+        "timeframe": str(info.key.timeframe or "funding"),
+        "rows": f"{info.rows:,}",
+        "first (UTC)": _utc(info.first_ms),
+        "last (UTC)": _utc(info.last_ms),
+        "first close": f"{details.first_close}" if details.first_close is not None else "-",
+        "last close": f"{details.last_close}" if details.last_close is not None else "-",
+        "gaps": f"{len(details.gaps)}",
+        "source": info.source,
+        "generated": "YES: synthetic prices, not real" if info.generated else "no",
+        "file": f"{info.path} ({info.size_bytes / 1e6:.2f} MB)",
+    }
+    for name, value in rows.items():
+        table.add_row(name, value)
+    out.print(table)
+
+
+@data_app.command("gaps")
+@friendly
+def data_gaps(
+    ctx: typer.Context,
+    symbol: SymbolArg,
+    exchange: ExchangeOpt = "bybit",
+    timeframe: TimeframeOpt = "1m",
+    limit: Annotated[int, typer.Option(help="Show at most this many.")] = 50,
+) -> None:
+    """Report missing bars (gaps) in a candle dataset."""
+    key = _key(exchange, symbol, timeframe)
+    gaps = services.gap_report(_settings(ctx), key)
+    if not gaps:
+        out.print(f"{exchange}/{key.symbol}/{timeframe}: no gaps.")
+        return
+    assert key.timeframe is not None
+    out.print(_gaps_table(gaps, key.timeframe, limit))
+    missing = sum(gap.missing_bars for gap in gaps)
+    out.print(f"{len(gaps)} gaps, {missing:,} missing bars in total.")
+
+
+@data_app.command("import")
+@friendly
+def data_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV or Parquet file.", exists=False)],
+    symbol: Annotated[str, typer.Option(help="Symbol, e.g. BTCUSDT.")],
+    exchange: ExchangeOpt = "bybit",
+    timeframe: TimeframeOpt = "1m",
+    funding: FundingOpt = False,
+    gaps: Annotated[
+        GapPolicy, typer.Option(help="refuse, fill (flat bars) or leave.")
+    ] = GapPolicy.REFUSE,
+) -> None:
+    """Validate a CSV or Parquet file and add it to the store."""
+    if not file.is_file():
+        raise InputError(f"{file}: no such file")
+    report = services.import_file(
+        _settings(ctx), file, _key(exchange, symbol, None if funding else timeframe), gaps
+    )
+    out.print(
+        f"[green]imported[/] {report.path}: {report.rows:,} rows "
+        f"({_utc(report.first_ms)} .. {_utc(report.last_ms)} UTC), {report.gaps} gaps, "
+        f"{report.filled_bars:,} flat bars filled, {report.added:,} new rows stored in {report.key}"
+    )
+
+
+@data_app.command("resample")
+@friendly
+def data_resample(
+    ctx: typer.Context,
+    symbol: SymbolArg,
+    to: Annotated[list[str], typer.Option("--to", help="Target timeframe(s), e.g. --to 1h.")],
+    exchange: ExchangeOpt = "bybit",
+    source_timeframe: Annotated[str, typer.Option("--from", help="Base timeframe.")] = "1m",
+) -> None:
+    """Build larger bars (5m, 15m, 1h, 4h, 1d …) from a stored base timeframe, aligned to UTC."""
+    key = _key(exchange, symbol, source_timeframe)
+    written = [services.resample_dataset(_settings(ctx), key, Timeframe.parse(t)) for t in to]
+    out.print(_datasets_table(written))
+
+
+@data_app.command("download")
+@friendly
+def data_download(
+    ctx: typer.Context,
+    symbol: SymbolArg,
+    timeframe: TimeframeOpt = "1m",
+    since: Annotated[str, typer.Option(help="Start (UTC), e.g. 2024-01-01.")] = "",
+    until: Annotated[str, typer.Option(help="End (UTC, exclusive); default now.")] = "",
+    exchange: ExchangeOpt = "bybit",
+) -> None:
+    """Fetch candles and funding rates from the exchange's public API (resumes where it stopped)."""
+    now = _now_ms()
+    tf = Timeframe.parse(timeframe)
+    since_ms = _parse_time(since, "--since") if since else now - 30 * services.DAY_MS
+    until_ms = _parse_time(until, "--until") if until else now
+    if until_ms <= since_ms:
+        raise InputError(f"--until {_utc(until_ms)} must be after --since {_utc(since_ms)}")
+    source = _bybit_source(exchange)
+    with _progress(f"downloading {symbol.upper()} {tf}") as progress:
+        request = services.DownloadRequest(symbol.upper(), tf, since_ms, until_ms)
+        candles, funding = services.download(
+            _settings(ctx), source, request, now_ms=now, progress=progress
+        )
+    out.print(f"[green]candles[/] {candles}")
+    out.print(f"[green]funding[/] {funding}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,184 @@
+"""Use cases. The CLI (and later the API) parse input, call these, and render what they return.
+
+Every function takes the settings it needs explicitly; none of them prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from tradeplay.data.candles import Candles
+from tradeplay.data.download import (
+    DownloadReport,
+    HistorySource,
+    download_candles,
+    download_funding,
+)
+from tradeplay.data.gaps import Gap, GapPolicy, find_gaps
+from tradeplay.data.importer import ImportReport, import_candles, import_funding
+from tradeplay.data.resample import resample
+from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
+from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
+from tradeplay.domain.errors import InputError, TemporaryError
+from tradeplay.domain.timeframe import Timeframe
+from tradeplay.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+Progress = Callable[[int, int], None]
+SourceFactory = Callable[[str], HistorySource]
+
+QUICKSTART_SYMBOL = "BTCUSDT"
+QUICKSTART_TIMEFRAME = Timeframe.parse("1m")
+QUICKSTART_DAYS = 14
+DAY_MS = 86_400_000
+
+
+def open_store(settings: Settings) -> CandleStore:
+    return CandleStore(settings.store_root)
+
+
+def list_datasets(settings: Settings) -> list[DatasetInfo]:
+    return open_store(settings).list_datasets()
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetDetails:
+    """One dataset with what a trader checks first: its span, last price and gaps."""
+
+    info: DatasetInfo
+    first_close: float | None
+    last_close: float | None
+    gaps: list[Gap]
+
+
+def dataset_details(settings: Settings, key: DatasetKey) -> DatasetDetails:
+    store = open_store(settings)
+    info = store.info(key)
+    if key.timeframe is None:
+        return DatasetDetails(info, None, None, [])
+    candles = store.load_candles(key)
+    closes = candles.close
+    return DatasetDetails(
+        info=info,
+        first_close=float(closes[0]) if len(candles) else None,
+        last_close=float(closes[-1]) if len(candles) else None,
+        gaps=find_gaps(candles.ts, key.timeframe),
+    )
+
+
+def gap_report(settings: Settings, key: DatasetKey) -> list[Gap]:
+    if key.timeframe is None:
+        raise InputError("gap reports are for candle datasets; give a --timeframe")
+    candles = open_store(settings).load_candles(key)
+    return find_gaps(candles.ts, key.timeframe)
+
+
+def import_file(
+    settings: Settings, path: Path, key: DatasetKey, gap_policy: GapPolicy
+) -> ImportReport:
+    store = open_store(settings)
+    if key.timeframe is None:
+        return import_funding(store, path, key.exchange, key.symbol)
+    return import_candles(store, path, key, gap_policy)
+
+
+def resample_dataset(settings: Settings, key: DatasetKey, target: Timeframe) -> DatasetInfo:
+    """Build ``target`` bars from a stored base dataset and store them beside it."""
+    if key.timeframe is None:
+        raise InputError("resampling needs a candle dataset; give the base --timeframe")
+    store = open_store(settings)
+    base_info = store.info(key)
+    bars: Candles = resample(store.load_candles(key), key.timeframe, target)
+    target_key = DatasetKey(key.exchange, key.symbol, target)
+    source = f"resample: {key.exchange}/{key.symbol}/{key.timeframe} ({base_info.source})"
+    return store.write_candles(target_key, bars, source=source, generated=base_info.generated)
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadRequest:
+    """What to fetch: one symbol's bars of one timeframe over ``[since_ms, until_ms)``."""
+
+    symbol: str
+    timeframe: Timeframe
+    since_ms: int
+    until_ms: int
+
+
+def download(
+    settings: Settings,
+    source: HistorySource,
+    request: DownloadRequest,
+    *,
+    now_ms: int,
+    progress: Progress | None = None,
+) -> tuple[DownloadReport, DownloadReport]:
+    """Fetch candles, then funding rates, for one symbol; resumes where the store stops."""
+    store = open_store(settings)
+    until_ms = min(request.until_ms, now_ms)
+    candles = download_candles(
+        source,
+        store,
+        request.symbol,
+        request.timeframe,
+        request.since_ms,
+        until_ms,
+        now_ms=now_ms,
+        progress=progress,
+    )
+    funding = download_funding(
+        source, store, request.symbol, request.since_ms, until_ms, now_ms=now_ms
+    )
+    return candles, funding
+
+
+@dataclass(frozen=True, slots=True)
+class QuickstartResult:
+    """What the main job did: real candles fetched, or the generated sample market used."""
+
+    datasets: list[DatasetInfo]
+    real_data: bool
+    note: str
+
+
+def quickstart(
+    settings: Settings,
+    *,
+    offline: bool,
+    source_factory: SourceFactory,
+    now_ms: int,
+    progress: Progress | None = None,
+) -> QuickstartResult:
+    """The README's main job: get market data onto this machine and show it.
+
+    With a network, the last two weeks of real BTCUSDT 1-minute candles and funding come from
+    Bybit's public API (resuming on later runs). Without one, or with ``offline``, a deterministic
+    generated market stands in, labelled as generated wherever it appears.
+    """
+    store = open_store(settings)
+    if not offline:
+        since = now_ms - QUICKSTART_DAYS * DAY_MS
+        try:
+            source = source_factory("bybit")
+            request = DownloadRequest(QUICKSTART_SYMBOL, QUICKSTART_TIMEFRAME, since, now_ms)
+            download(settings, source, request, now_ms=now_ms, progress=progress)
+        except TemporaryError as exc:
+            log.warning("quickstart_offline", reason=str(exc))
+            note = f"Bybit is not reachable ({exc}); using the generated sample market instead."
+            return _with_sample(settings, store, note)
+        note = f"Fetched real {QUICKSTART_SYMBOL} {QUICKSTART_TIMEFRAME} candles from Bybit."
+        return QuickstartResult(store.list_datasets(), real_data=True, note=note)
+    return _with_sample(settings, store, "Offline: using the generated sample market.")
+
+
+def _with_sample(settings: Settings, store: CandleStore, note: str) -> QuickstartResult:
+    ensure_sample_market(store, seed=settings.sample_seed)
+    note += (
+        f" Its prices are generated, not real (exchange '{SAMPLE_EXCHANGE}')."
+        " Run `tradeplay data download BTCUSDT` with a network to fetch real candles."
+    )
+    return QuickstartResult(store.list_datasets(), real_data=False, note=note)
