@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeSource
+from tradeplay.data.candles import Candles
 from tradeplay.data.download import HistorySource
 from tradeplay.data.sample import generate_sample_market
 from tradeplay.data.store import DatasetKey
+from tradeplay.domain.errors import VenueRejectedError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.services import (
     DAY_MS,
@@ -62,7 +64,7 @@ def test_quickstart_falls_back_to_the_labelled_sample_when_the_venue_is_unreacha
         settings, offline=False, source_factory=lambda _: _venue(fail_on_call=1), now_ms=NOW
     )
     assert not result.real_data
-    assert "not reachable" in result.note
+    assert "could not be used" in result.note
     assert "generated, not real" in result.note
     assert {info.key.exchange for info in result.datasets} == {"sample"}
     assert all(info.generated for info in result.datasets)
@@ -90,3 +92,14 @@ def test_download_stops_at_now_and_resampling_keeps_the_provenance(settings: Set
     details = dataset_details(settings, hourly.key)
     assert details.gaps == []
     assert details.last_close is not None
+
+
+def test_a_venue_refusal_makes_quickstart_fall_back_to_the_sample(settings: Settings) -> None:
+    class Refusing(FakeSource):
+        def fetch_candles(self, *args: object, **kwargs: object) -> Candles:
+            raise VenueRejectedError("bybit refused the request (PermissionDenied): region")
+
+    venue = Refusing(_venue().candles)
+    result = quickstart(settings, offline=False, source_factory=lambda _: venue, now_ms=NOW)
+    assert not result.real_data
+    assert "region" in result.note

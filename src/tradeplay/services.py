@@ -23,7 +23,7 @@ from tradeplay.data.importer import ImportReport, import_candles, import_funding
 from tradeplay.data.resample import resample
 from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
 from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
-from tradeplay.domain.errors import InputError, TemporaryError
+from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.settings import Settings
 
@@ -166,9 +166,9 @@ def quickstart(
             source = source_factory("bybit")
             request = DownloadRequest(QUICKSTART_SYMBOL, QUICKSTART_TIMEFRAME, since, now_ms)
             download(settings, source, request, now_ms=now_ms, progress=progress)
-        except TemporaryError as exc:
+        except (TemporaryError, VenueRejectedError) as exc:
             log.warning("quickstart_offline", reason=str(exc))
-            note = f"Bybit is not reachable ({exc}); using the generated sample market instead."
+            note = f"Bybit could not be used ({exc}); using the generated sample market instead."
             return _with_sample(settings, store, note)
         note = f"Fetched real {QUICKSTART_SYMBOL} {QUICKSTART_TIMEFRAME} candles from Bybit."
         return QuickstartResult(store.list_datasets(), real_data=True, note=note)

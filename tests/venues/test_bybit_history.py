@@ -12,9 +12,8 @@ import pytest
 
 from tradeplay.data.download import download_candles, download_funding
 from tradeplay.data.store import CandleStore, DatasetKey
-from tradeplay.domain.errors import InputError, VenueUnavailableError
+from tradeplay.domain.errors import InputError, VenueRejectedError, VenueUnavailableError
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.venues.bybit.errors import VenueRejectedError
 from tradeplay.venues.bybit.history import BybitHistory, ccxt_symbol
 
 MIN = 60_000

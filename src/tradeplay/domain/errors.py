@@ -10,6 +10,7 @@
     ├── RejectedError             report to the user and continue with the next thing
     │   ├── InstrumentRuleError       price / quantity / notional outside the instrument's rules
     │   ├── OrderRejectedError        the venue or the simulator refused an order
+    │   ├── VenueRejectedError        the venue understood a request and refused it
     │   ├── InvalidTransitionError    an order event that its current status does not allow
     │   │   └── OverfillError             a fill larger than what is left of the order
     │   ├── RiskVetoError             a risk limit forbids the intended action
@@ -61,6 +62,14 @@ class InstrumentRuleError(RejectedError):
 
 class OrderRejectedError(RejectedError):
     """The venue or the simulated exchange refused an order."""
+
+
+class VenueRejectedError(RejectedError):
+    """The venue understood a request and refused it (bad parameter, unsupported call …).
+
+    Not a temporary fault: asking again unchanged gets the same answer. The message carries the
+    venue's own words.
+    """
 
 
 class InvalidTransitionError(RejectedError):

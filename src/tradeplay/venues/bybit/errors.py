@@ -30,13 +30,13 @@ import structlog
 from tradeplay.domain.errors import (
     InputError,
     RateLimitedError,
-    RejectedError,
     TemporaryError,
     TradeplayError,
+    VenueRejectedError,
     VenueUnavailableError,
 )
 
-__all__ = ["MAX_ATTEMPTS", "VenueRejectedError", "call_with_retry", "translate_ccxt_error"]
+__all__ = ["MAX_ATTEMPTS", "call_with_retry", "translate_ccxt_error"]
 
 log = structlog.get_logger(__name__)
 
@@ -50,14 +50,6 @@ _TEMPORARY_RET_CODES: Final = frozenset({"10016"})
 _RET_CODE: Final = re.compile(r'"retCode"\s*:\s*"?(\d+)')
 
 T = TypeVar("T")
-
-
-class VenueRejectedError(RejectedError):
-    """The venue understood a request and refused it (bad parameter, unsupported call …).
-
-    Not a temporary fault: asking again unchanged gets the same answer. The message carries the
-    venue's own words.
-    """
 
 
 def translate_ccxt_error(error: ccxt.BaseError, *, venue: str, symbol: str) -> TradeplayError:
