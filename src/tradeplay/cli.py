@@ -7,6 +7,8 @@ bad input, 3 temporary: try again later); a user never sees a traceback for an e
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,7 +45,9 @@ data_app = typer.Typer(
 )
 app.add_typer(data_app, name="data")
 
-out = Console(highlight=False)
+# Piped output is not squeezed to rich's 80-column default: a log file or `less` has room.
+_PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+out = Console(highlight=False, width=_PIPE_WIDTH)
 err = Console(stderr=True, highlight=False)
 
 
