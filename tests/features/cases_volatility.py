@@ -1,0 +1,7 @@
+"""TA-Lib agreement cases for ``kernels/volatility.py``."""
+
+from __future__ import annotations
+
+from tests.features.oracle import Case
+
+CASES: list[Case] = []
