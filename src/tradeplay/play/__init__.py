@@ -1,0 +1,1 @@
+"""The Play file: schema, expression language, compilation, validation errors."""
