@@ -128,3 +128,39 @@ def test_the_console_script_module_starts_and_shows_help() -> None:
     assert result.returncode == 0
     assert "quickstart" in result.stdout
     assert "data" in result.stdout
+
+
+PLAYS = Path(__file__).resolve().parent.parent / "plays"
+
+
+def test_play_check_explains_what_was_validated(home: Path) -> None:
+    code, output = run("play", "check", str(PLAYS / "ema_cross.yaml"))
+    assert code == 0, output
+    assert "ok — EMA cross" in output
+    assert "warm-up: 26 bars of 1h" in output
+
+
+def test_play_show_prints_features_warmup_and_rules(home: Path) -> None:
+    code, output = run("play", "show", str(PLAYS / "multi_timeframe.yaml"))
+    assert code == 0, output
+    assert "ema(period=50, source=close) on 4h" in output
+    assert "crosses_above(fast, slow)" in output
+
+
+def test_a_broken_play_is_every_problem_with_line_and_column_and_exit_code_2(
+    home: Path, tmp_path: Path
+) -> None:
+    play = tmp_path / "bad.yaml"
+    play.write_text(
+        "schema_version: 1\nsymbol: BTCUSDT\ntimeframe: 1h\n"
+        "features:\n  fast: {kind: emaa, period: 12}\n"
+        "long:\n  entry: crosses_above(fast, close[1]\n  exit: close < 0\n"
+    )
+    code, output = run("play", "check", str(play))
+    assert code == 2
+    assert "bad.yaml, line 5: features.fast.kind: unknown feature 'emaa' (did you mean 'ema'?)" in (
+        output
+    )
+    assert "line 7: long.entry, column 29: expected ')'" in output
+    assert "close[1]" in output  # quoted as written, not eaten as markup
+    assert "Traceback" not in output

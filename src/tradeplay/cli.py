@@ -18,6 +18,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -44,6 +45,8 @@ data_app = typer.Typer(
     help="Market data: list, inspect, import, resample, download.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+play_app = typer.Typer(help="Play files: check and show.", no_args_is_help=True)
+app.add_typer(play_app, name="play")
 
 # Piped output is not squeezed to rich's 80-column default: a log file or `less` has room.
 _PIPE_WIDTH = None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
@@ -75,7 +78,8 @@ def friendly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except TradeplayError as exc:
-            err.print(f"[bold red]error:[/] {exc}", soft_wrap=True, markup=True)
+            # Escaped: messages quote rules such as ``close[1]``, which are not rich markup.
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(_exit_code(exc)) from None
 
     return wrapper
@@ -362,6 +366,25 @@ def data_download(
         )
     out.print(f"[green]candles[/] {candles}")
     out.print(f"[green]funding[/] {funding}")
+
+
+PlayFileArg = Annotated[Path, typer.Argument(help="Play file (YAML).")]
+
+
+@play_app.command("check")
+@friendly
+def play_check(play: PlayFileArg) -> None:
+    """Validate a play file and explain what was checked (exit code 2 with the reasons if not)."""
+    report = services.check_play_file(play)
+    for line in report.lines():
+        out.print(escape(line))
+
+
+@play_app.command("show")
+@friendly
+def play_show(play: PlayFileArg) -> None:
+    """Print the compiled play: features and their warm-up, rules, sizing and protections."""
+    out.print(escape(services.show_play_file(play)))
 
 
 def main() -> None:

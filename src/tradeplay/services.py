@@ -25,6 +25,7 @@ from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
 from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
 from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
 from tradeplay.domain.timeframe import Timeframe
+from tradeplay.play import CheckReport, check_play, show_play
 from tradeplay.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -182,3 +183,13 @@ def _with_sample(settings: Settings, store: CandleStore, note: str) -> Quickstar
         " Run `tradeplay data download BTCUSDT` with a network to fetch real candles."
     )
     return QuickstartResult(store.list_datasets(), real_data=False, note=note)
+
+
+def check_play_file(path: Path) -> CheckReport:
+    """Validate a play file and say what was checked; PlayError explains what is wrong."""
+    return check_play(path)
+
+
+def show_play_file(path: Path) -> str:
+    """The compiled play as a trader reads it: features, warm-up, rules, protections."""
+    return show_play(path)

@@ -150,8 +150,7 @@ class FrameStream:
         self._frame = frame
         self._streams = [named.feature.stream() for named in frame.features]
         self._aggregators = {
-            tf: (np.zeros(7, dtype=np.float64), frame.aggregation_params(tf))
-            for tf in frame.larger
+            tf: (np.zeros(7, dtype=np.float64), frame.aggregation_params(tf)) for tf in frame.larger
         }
         self._row = np.empty((1, BAR_COLUMNS), dtype=np.float64)
         self._completed = np.empty((1, BAR_COLUMNS), dtype=np.float64)

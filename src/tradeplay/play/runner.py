@@ -1,0 +1,79 @@
+"""A compiled play over one symbol's bars: features and signals, batch and streaming.
+
+The batch path computes every column over all bars and evaluates the rules over whole arrays.
+The streaming path steps the same kernels one closed bar at a time and evaluates the same rules,
+with the same code, over a short tail of the columns that holds everything any rule looks back
+at; rule evaluation is causal, so the last row of that tail is exactly the backtest's row. Both
+therefore emit the same signals on the same bars, which tests prove on real data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.features.frame import Columns, FeatureFrame, NamedFeature
+from tradeplay.play.compiler import CompiledPlay
+from tradeplay.play.evaluate import RULES, signals
+
+Bools = NDArray[np.bool_]
+
+# The tail holds the current row plus the deepest look-back of any rule (the compiler counts
+# crosses_above's previous row and highest()'s window in that look-back).
+_TAIL_MARGIN = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PlayOutput:
+    """Every column and the four rule signals (``long.entry`` …) for every bar."""
+
+    columns: Columns
+    signals: dict[str, Bools]
+
+
+class PlaySignals:
+    """One compiled play, ready to compute over the bars of its trading timeframe."""
+
+    def __init__(self, compiled: CompiledPlay) -> None:
+        self.compiled = compiled
+        self.frame = FeatureFrame(
+            compiled.play.timeframe,
+            [NamedFeature(ref.name, ref.feature(), ref.timeframe) for ref in compiled.features],
+        )
+        self.tail = compiled.max_lookback + _TAIL_MARGIN
+
+    def batch(self, bars: NDArray[np.float64]) -> PlayOutput:
+        """Columns and signals over all ``bars`` (the ``(n, 6)`` kernel matrix)."""
+        columns = self.frame.batch(bars)
+        return PlayOutput(columns, signals(self.compiled, columns))
+
+    def stream(self) -> PlayStream:
+        return PlayStream(self)
+
+
+class PlayStream:
+    """Feed closed bars one at a time; each step returns that bar's four signals."""
+
+    def __init__(self, play: PlaySignals) -> None:
+        self._play = play
+        self._frame = play.frame.stream()
+        self._names = play.frame.column_names()
+        self._tail = play.tail
+        # Twice the tail, so the window slides by one copy every ``tail`` bars, not every bar.
+        self._buffer = np.full((2 * self._tail, len(self._names)), np.nan)
+        self._end = 0
+
+    def step(self, bar: NDArray[np.float64]) -> dict[str, bool]:
+        values = self._frame.step(bar)
+        if self._end == len(self._buffer):
+            keep = self._tail - 1
+            self._buffer[:keep] = self._buffer[self._end - keep : self._end]
+            self._end = keep
+        self._buffer[self._end] = [values[name] for name in self._names]
+        self._end += 1
+        start = max(0, self._end - self._tail)
+        window = {name: self._buffer[start : self._end, j] for j, name in enumerate(self._names)}
+        latest = signals(self._play.compiled, window)
+        return {rule: bool(latest[rule][-1]) for rule in RULES}
