@@ -118,6 +118,14 @@ class FeatureSpec:
     talib: str | None = None
     """TA-Lib function that computes the same values (the test oracle), if any."""
     tags: tuple[str, ...] = field(default=())
+    flags: tuple[str, ...] = field(default=())
+    """Outputs that are 1.0 or 0.0 (an event or a state): a rule may use them as conditions,
+    ``bos.up and ob.bull.active`` reading as ``bos.up == 1 and ob.bull.active == 1``."""
+
+    def __post_init__(self) -> None:
+        unknown = set(self.flags) - set(self.outputs)
+        if unknown:
+            raise ValueError(f"feature {self.kind!r}: flags {sorted(unknown)} are not outputs")
 
     def resolve(self, given: Params) -> dict[str, Any]:
         """Parameters with defaults filled in and every value checked; unknown names refused."""

@@ -7,6 +7,10 @@ reported with the column, not discovered on the first bar of a live run.
 Names are resolved to canonical column names: bar fields as they are (``close``), a feature
 with one output by its bare name (``fast`` — ``fast.value`` is accepted too), an output of a
 feature with several by ``feature.output`` (``bb.upper``).
+
+A *flag* output (1.0 or 0.0, such as ``bos.up`` or ``ob.bull.active``) is a number that may also
+stand where a condition is expected: the checker rewrites it to ``bos.up == 1``, so the rule
+means what a trader reads, and a missing value (NaN) is false like any other comparison.
 """
 
 from __future__ import annotations
@@ -54,11 +58,18 @@ class Namespace:
         features: Mapping[str, tuple[str, ...]],
         pending: Iterable[str] = (),
         kinds: Iterable[str] = (),
+        flags: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
         """``features`` maps names to outputs; ``pending`` names features that failed their own
         checks: any reference to them is let through, so one mistake is reported once;
-        ``kinds`` are the feature kinds, to suggest declaring a missing feature."""
+        ``kinds`` are the feature kinds, to suggest declaring a missing feature; ``flags`` maps
+        feature names to their 0/1 outputs, which may be used as conditions."""
         self._outputs = dict(features)
+        self._flags = frozenset(
+            f"{feature}.{output}"
+            for feature, outputs in (flags or {}).items()
+            for output in outputs
+        )
         self._pending = frozenset(pending)
         self._kinds = frozenset(kinds)
         self._columns: dict[str, str] = {name: name for name in BAR_FIELDS}
@@ -77,6 +88,10 @@ class Namespace:
         if name.partition(".")[0] in self._pending:
             return name
         raise LookupError(self._unknown(name))
+
+    def is_flag(self, column: str) -> bool:
+        """True for a canonical column that holds 1.0 / 0.0 and may serve as a condition."""
+        return column in self._flags
 
     def _unknown(self, name: str) -> str:
         base, _, output = name.partition(".")
@@ -107,6 +122,7 @@ def compile_rule(text: str, namespace: Namespace, where: str = "") -> Checked:
 def check_rule(expr: Expr, namespace: Namespace, text: str, where: str = "") -> Checked:
     checker = _Checker(namespace, text, where)
     resolved, kind, lookback = checker.check(expr)
+    resolved, kind = checker.as_condition(resolved, kind)
     if kind is not Type.CONDITION:
         raise checker.fail(
             expr,
@@ -156,8 +172,17 @@ class _Checker:
                 return self.call(expr)
         raise AssertionError(f"unknown node {expr!r}")  # pragma: no cover
 
+    def as_condition(self, expr: Expr, kind: Type) -> tuple[Expr, Type]:
+        """A flag (or a look-back of one) where a condition is wanted becomes ``flag == 1``."""
+        inner = expr.operand if isinstance(expr, Lookback) else expr
+        if kind is Type.NUMBER and isinstance(inner, Name) and self.namespace.is_flag(inner.name):
+            return Compare("==", expr, Number(1.0, expr.at), expr.at), Type.CONDITION
+        return expr, kind
+
     def expect(self, expr: Expr, wanted: Type, place: str) -> tuple[Expr, int]:
         resolved, kind, reach = self.check(expr)
+        if wanted is Type.CONDITION:
+            resolved, kind = self.as_condition(resolved, kind)
         if kind is not wanted:
             raise self.fail(expr, f"expected a {wanted} {place}, got a {kind}: {expr}")
         return resolved, reach

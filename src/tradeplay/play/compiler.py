@@ -108,6 +108,7 @@ def _compile(play: Play, document: Document) -> CompiledPlay:
         {ref.name: ref.outputs for ref in refs},
         pending=[name for name in play.features if name not in resolved],
         kinds=REGISTRY.kinds(),
+        flags={ref.name: REGISTRY.get(ref.kind).flags for ref in refs},
     )
     rules = _compile_rules(play, namespace, document, problems)
     levels = protection_levels(play, refs, namespace, document, problems)

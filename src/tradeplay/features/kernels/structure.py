@@ -229,6 +229,7 @@ REGISTRY.add(
         warmup=swing_warmup,
         state_size=lambda p: 1 + swing_size(p),
         kernel=swing_kernel,
+        flags=("new_high", "new_low"),
         tags=("sparse", "structure"),
     )
 )
@@ -269,6 +270,7 @@ REGISTRY.add(
         warmup=swing_warmup,
         state_size=lambda p: 1 + swing_size(p),
         kernel=trend_kernel,
+        flags=("hh", "hl", "lh", "ll"),
         tags=("structure",),
     )
 )
@@ -316,6 +318,7 @@ REGISTRY.add(
         warmup=swing_warmup,
         state_size=lambda p: 1 + swing_size(p) + BREAK_BLOCK,
         kernel=bos_kernel,
+        flags=("up", "down", "choch_up", "choch_down"),
         tags=("sparse", "structure"),
     )
 )

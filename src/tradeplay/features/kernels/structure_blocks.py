@@ -232,6 +232,7 @@ REGISTRY.add(
             + 2 * _zone_list_size(int(p["max_blocks"]))
         ),
         kernel=ob_kernel,
+        flags=("bull.active", "bull.new", "bear.active", "bear.new"),
         tags=("sparse", "structure"),
     )
 )
@@ -314,6 +315,7 @@ REGISTRY.add(
         warmup=lambda p: 2,
         state_size=lambda p: 5 + 2 * _zone_list_size(int(p["max_gaps"])),
         kernel=fvg_kernel,
+        flags=("bull.active", "bull.new", "bear.active", "bear.new"),
         tags=("sparse", "structure"),
     )
 )

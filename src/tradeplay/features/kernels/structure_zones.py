@@ -181,6 +181,7 @@ REGISTRY.add(
         warmup=swing_warmup,
         state_size=lambda p: 1 + swing_size(p) + NEAREST_BLOCK + SLOT * int(p["max_zones"]),
         kernel=zones_kernel,
+        flags=("in_zone",),
         tags=("sparse", "structure"),
     )
 )
