@@ -19,11 +19,11 @@ import platformdirs
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def source_digest() -> str:
+def source_digest(package: Path = _PACKAGE) -> str:
     """A short digest of every ``.py`` file of the features package, path and content."""
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(str(path.relative_to(_PACKAGE)).encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
