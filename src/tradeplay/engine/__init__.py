@@ -1,0 +1,1 @@
+"""The one engine: monitors, sizing, risk checks, execution, wired from the ports."""

@@ -1,0 +1,1 @@
+"""The simulated exchange: Bybit-like perpetual futures for backtests and paper trading."""
