@@ -16,7 +16,10 @@ from tradeplay.domain.values import ClientOrderId
 EVENT_CLASSES = [
     cls
     for cls in vars(events).values()
-    if isinstance(cls, type) and dataclasses.is_dataclass(cls) and not cls.__name__.startswith("_")
+    if isinstance(cls, type)
+    and dataclasses.is_dataclass(cls)
+    and not cls.__name__.startswith("_")
+    and cls.__module__ == events.__name__
 ]
 
 

@@ -27,6 +27,7 @@ from typing import TypeAlias
 
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import (
     ClientOrderId,
     Money,
@@ -64,6 +65,8 @@ class OrderSubmitted(_OrderEventBase):
     trigger_price: Price | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
     reduce_only: bool = False
+    protection: Protection | None = None
+    """Stop-loss / take-profit to place as soon as this entry fills (resolved at the fill)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
