@@ -1,0 +1,55 @@
+"""The strategy step: from a bar's four rule signals and the position to intents.
+
+It never talks to an exchange and never sizes; it only says what should happen next, in order:
+
+* a position is closed by its side's exit rule, by the other side's entry (a reversal closes
+  first, then opens), or by the play's maximum holding time;
+* a flat play (or one that just closed) opens on its side's entry rule;
+* when both entries fire on the same bar while flat, neither is taken: the play contradicts
+  itself on that bar, and guessing a side would be a silent choice made for the trader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from tradeplay.domain.values import PositionSide
+
+
+class Intent(StrEnum):
+    ENTER_LONG = "enter_long"
+    EXIT_LONG = "exit_long"
+    ENTER_SHORT = "enter_short"
+    EXIT_SHORT = "exit_short"
+
+    @property
+    def is_entry(self) -> bool:
+        return self in (Intent.ENTER_LONG, Intent.ENTER_SHORT)
+
+
+def decide(
+    signals: Mapping[str, bool],
+    side: PositionSide,
+    *,
+    bars_held: int = 0,
+    max_holding_bars: int | None = None,
+) -> list[Intent]:
+    """The intents for this bar, exits before entries."""
+    long_in, short_in = signals["long.entry"], signals["short.entry"]
+    if side is PositionSide.FLAT:
+        if long_in != short_in:
+            return [Intent.ENTER_LONG if long_in else Intent.ENTER_SHORT]
+        return []
+    expired = max_holding_bars is not None and bars_held >= max_holding_bars
+    is_long = side is PositionSide.LONG
+    reverse = short_in if is_long else long_in
+    own_exit = signals["long.exit" if is_long else "short.exit"]
+    if not (own_exit or reverse or expired):
+        return []
+    exit_intent, reverse_intent = (
+        (Intent.EXIT_LONG, Intent.ENTER_SHORT)
+        if is_long
+        else (Intent.EXIT_SHORT, Intent.ENTER_LONG)
+    )
+    return [exit_intent, reverse_intent] if reverse else [exit_intent]
