@@ -1,0 +1,149 @@
+"""Closed trades from the fills: one record per round trip, flat to flat.
+
+A trade opens with the fill that leaves flat and closes with the fill that returns to flat; a fill
+that goes through zero (a reversal in one order) closes one trade and opens the next with the
+rest, its fee shared in proportion to the quantities. PnL comes from applying the fills to a
+:class:`~tradeplay.domain.position.Position`, so it is the same exact arithmetic the exchange
+uses. Excursions (MAE / MFE) are measured on the bars from the entry bar to the exit bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.domain.fill import Fill
+from tradeplay.domain.position import Position
+from tradeplay.domain.values import ZERO, PositionSide, Symbol, to_decimal
+from tradeplay.reports.model import TradeRecord
+
+FundingBetween = Callable[[datetime, datetime], Decimal]
+"""Funding paid (positive) by the position between two times: ``(entry, exit]``."""
+
+
+@dataclass(slots=True)
+class _Open:
+    side: PositionSide
+    entry_time: datetime
+    entry_bar: int
+    entry_qty: Decimal = ZERO
+    entry_value: Decimal = ZERO
+    exit_qty: Decimal = ZERO
+    exit_value: Decimal = ZERO
+    fees: Decimal = ZERO
+    max_qty: Decimal = ZERO
+    realized: Decimal = ZERO
+    reasons: list[str] = field(default_factory=list)
+
+
+class TradeBuilder:
+    """Feed fills in execution order; read :attr:`trades` (closed round trips, by exit)."""
+
+    def __init__(
+        self,
+        symbol: Symbol,
+        bars: NDArray[np.float64],
+        funding: FundingBetween,
+        reason_of: Callable[[Fill], str],
+    ) -> None:
+        self._symbol = symbol
+        self._bars = bars
+        self._funding = funding
+        self._reason_of = reason_of
+        self._position = Position(symbol=symbol)
+        self._open: _Open | None = None
+        self.trades: list[TradeRecord] = []
+
+    def add(self, fill: Fill) -> None:
+        before = self._position.size
+        closing = (
+            min(fill.qty, abs(before)) if before and (before > 0) != (fill.side.sign > 0) else ZERO
+        )
+        if closing:
+            self._book_exit(replace(fill, qty=closing, fee=fill.fee * closing / fill.qty))
+        opening = fill.qty - closing
+        if opening:
+            self._book_entry(replace(fill, qty=opening, fee=fill.fee * opening / fill.qty))
+
+    def _book_entry(self, fill: Fill) -> None:
+        self._position = self._position.apply_fill(fill)
+        if self._open is None:
+            side = PositionSide.LONG if fill.side.sign > 0 else PositionSide.SHORT
+            self._open = _Open(side, fill.time, self._bar_of(fill.time))
+        trade = self._open
+        trade.entry_qty += fill.qty
+        trade.entry_value += fill.qty * fill.price
+        trade.fees += fill.fee
+        trade.max_qty = max(trade.max_qty, self._position.qty)
+
+    def _book_exit(self, fill: Fill) -> None:
+        realized_before = self._position.realized_pnl
+        self._position = self._position.apply_fill(fill)
+        trade = self._open
+        assert trade is not None  # a reducing fill needs an open position
+        trade.realized += self._position.realized_pnl - realized_before
+        trade.exit_qty += fill.qty
+        trade.exit_value += fill.qty * fill.price
+        trade.fees += fill.fee
+        trade.reasons.append(self._reason_of(fill))
+        if self._position.is_flat:
+            self.trades.append(self._close(trade, fill.time))
+            self._open = None
+
+    def _close(self, trade: _Open, exit_time: datetime) -> TradeRecord:
+        entry_price = trade.entry_value / trade.entry_qty
+        exit_bar = self._bar_of(exit_time)
+        mae, mfe = self._excursions(trade.side, entry_price, trade.entry_bar, exit_bar)
+        funding = self._funding(trade.entry_time, exit_time)
+        return TradeRecord(
+            symbol=self._symbol,
+            side=trade.side,
+            entry_time=trade.entry_time,
+            exit_time=exit_time,
+            entry_price=entry_price,
+            exit_price=trade.exit_value / trade.exit_qty,
+            qty=trade.max_qty,
+            gross_pnl=trade.realized,
+            fees=trade.fees,
+            funding=funding,
+            net_pnl=trade.realized - trade.fees - funding,
+            mae_price=mae,
+            mae_pct=float(mae / entry_price),
+            mfe_price=mfe,
+            mfe_pct=float(mfe / entry_price),
+            bars_held=exit_bar - trade.entry_bar,
+            exit_reason=trade.reasons[-1],
+        )
+
+    def _bar_of(self, time: datetime) -> int:
+        ms = int(time.timestamp() * 1000)
+        return max(0, int(np.searchsorted(self._bars[:, 0], ms, side="right")) - 1)
+
+    def _excursions(
+        self, side: PositionSide, entry: Decimal, first: int, last: int
+    ) -> tuple[Decimal, Decimal]:
+        span = self._bars[first : last + 1]
+        low = to_decimal(float(span[:, 3].min()), "low")
+        high = to_decimal(float(span[:, 2].max()), "high")
+        if side is PositionSide.LONG:
+            return max(ZERO, entry - low), max(ZERO, high - entry)
+        return max(ZERO, high - entry), max(ZERO, entry - low)
+
+
+def build_trades(
+    symbol: Symbol,
+    fills: Sequence[Fill],
+    bars: NDArray[np.float64],
+    funding: FundingBetween,
+    reason_of: Callable[[Fill], str],
+) -> list[TradeRecord]:
+    """Closed trades of ``fills`` (a position still open at the end has no record)."""
+    builder = TradeBuilder(symbol, bars, funding, reason_of)
+    for fill in fills:
+        builder.add(fill)
+    return builder.trades
