@@ -1,0 +1,305 @@
+"""The simulated exchange's working orders: what each one waits for, and its running totals.
+
+A working order is a mutable record, kept only while the order is open. Its status moves through
+the one transition table of :mod:`tradeplay.domain.order` (every change is checked against it);
+:meth:`WorkingOrder.to_order` gives the immutable domain :class:`Order` on request. Keeping a
+record instead of re-applying events to an immutable ``Order`` on every fill keeps the
+simulator's hot path cheap without a second set of rules.
+
+Stages: how the order meets the market
+    ``waiting``   a stop order before its trigger price is reached (Bybit ``Untriggered``);
+    ``arriving``  a limit order that meets the market at the next bar's open: it was marketable
+                  when sent (it may take liquidity there), or it is IOC / FOK (it must fill there
+                  or not at all);
+    ``resting``   a limit order in the book: it fills as a maker when the price comes to it;
+    ``market``    fills at the current price as a taker as soon as volume allows (market orders,
+                  triggered stop-markets, triggered take-profit / stop-loss).
+
+Levels are in ticks (integers held in floats), the unit the scan and the walk compare in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from tradeplay.domain.events import (
+    OrderCancelled,
+    OrderDeactivated,
+    OrderEvent,
+    OrderExpired,
+    OrderRejected,
+)
+from tradeplay.domain.fill import Fill
+from tradeplay.domain.order import TRANSITIONS, Order, OrderStatus, check_transition
+from tradeplay.domain.values import (
+    ZERO,
+    ClientOrderId,
+    Money,
+    OrderId,
+    OrderType,
+    Price,
+    Quantity,
+    Side,
+    Symbol,
+    TimeInForce,
+    TradeId,
+)
+
+__all__ = ["Ids", "OrderBook", "Origin", "Stage", "WorkingOrder", "end_order"]
+
+_INF: Final = float("inf")
+
+
+class Stage(StrEnum):
+    WAITING = "waiting"
+    ARRIVING = "arriving"
+    RESTING = "resting"
+    MARKET = "market"
+
+
+class Origin(StrEnum):
+    """Who placed the order: the trader, or the exchange for the position's protection."""
+
+    USER = "user"
+    TAKE_PROFIT = "tp"
+    STOP_LOSS = "sl"
+    TRAILING_STOP = "ts"
+
+
+class Ids:
+    """The exchange's own ids, numbered in order so that a rerun gives the same ids."""
+
+    __slots__ = ("_orders", "_system", "_trades")
+
+    def __init__(self) -> None:
+        self._orders = 0
+        self._trades = 0
+        self._system = 0
+
+    def order(self) -> OrderId:
+        self._orders += 1
+        return OrderId(f"sim-o{self._orders}")
+
+    def trade(self) -> TradeId:
+        self._trades += 1
+        return TradeId(f"sim-t{self._trades}")
+
+    def system(self, prefix: str) -> ClientOrderId:
+        """An id for an order the exchange places itself (``tp-1``, ``sl-2``, ``liq-3`` …)."""
+        self._system += 1
+        return ClientOrderId(f"{prefix}-{self._system}")
+
+
+class WorkingOrder:
+    """One open order and how it waits for the market."""
+
+    __slots__ = (
+        "client_order_id",
+        "created_at",
+        "fees",
+        "filled_qty",
+        "filled_value",
+        "level",
+        "order_id",
+        "order_type",
+        "origin",
+        "price",
+        "qty",
+        "reason",
+        "reduce_only",
+        "rising",
+        "seq",
+        "side",
+        "stage",
+        "status",
+        "symbol",
+        "time_in_force",
+        "trigger_price",
+        "updated_at",
+    )
+
+    def __init__(  # noqa: PLR0917
+        self,
+        client_order_id: ClientOrderId,
+        order_id: OrderId,
+        symbol: Symbol,
+        side: Side,
+        order_type: OrderType,
+        qty: Quantity,
+        time: datetime,
+        *,
+        price: Price | None = None,
+        trigger_price: Price | None = None,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        reduce_only: bool = False,
+        origin: Origin = Origin.USER,
+        seq: int = 0,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.order_id = order_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.qty = qty
+        self.price = price
+        self.trigger_price = trigger_price
+        self.time_in_force = time_in_force
+        self.reduce_only = reduce_only
+        self.origin = origin
+        self.seq = seq
+        self.created_at = time
+        self.updated_at = time
+        self.status = OrderStatus.PENDING
+        self.filled_qty: Quantity = ZERO
+        self.filled_value: Money = ZERO
+        self.fees: Money = ZERO
+        self.reason = ""
+        self.stage = Stage.MARKET
+        self.level = _INF
+        self.rising = True
+
+    # ---------------------------------------------------------------- views
+
+    @property
+    def ref(self) -> str:
+        return f"{self.client_order_id} (venue id {self.order_id})"
+
+    @property
+    def remaining(self) -> Quantity:
+        return self.qty - self.filled_qty
+
+    @property
+    def is_buy(self) -> bool:
+        return self.side is Side.BUY
+
+    def limit_allows(self, price: Price) -> bool:
+        """Whether a fill at ``price`` respects the limit (always true without one)."""
+        if self.price is None:
+            return True
+        return price <= self.price if self.is_buy else price >= self.price
+
+    def to_order(self) -> Order:
+        """The immutable domain view of this order as it is now."""
+        return Order(
+            client_order_id=self.client_order_id,
+            symbol=self.symbol,
+            side=self.side,
+            order_type=self.order_type,
+            qty=self.qty,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            time_in_force=self.time_in_force,
+            reduce_only=self.reduce_only,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            status=self.status,
+            order_id=self.order_id,
+            filled_qty=self.filled_qty,
+            filled_value=self.filled_value,
+            fees=self.fees,
+            reason=self.reason,
+        )
+
+    # ---------------------------------------------------------------- changes
+
+    def wait_for(self, stage: Stage, level: float, rising: bool) -> None:
+        """Wait in ``stage`` until the price rises (``rising``) or falls to ``level`` ticks."""
+        self.stage, self.level, self.rising = stage, level, rising
+
+    def move(self, status: OrderStatus, time: datetime, reason: str | None = None) -> None:
+        """Change status through the domain's transition table (its error when not allowed)."""
+        if status not in TRANSITIONS[self.status]:
+            check_transition(self.ref, self.status, status)  # raises, naming the order
+        self.status = status
+        self.updated_at = time
+        if reason is not None:
+            self.reason = reason
+
+    def record_fill(self, fill: Fill) -> None:
+        """Add one execution; the status becomes partially filled or filled."""
+        self.filled_qty += fill.qty
+        self.filled_value += fill.value
+        self.fees += fill.fee
+        done = self.filled_qty == self.qty
+        self.move(OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED, fill.time)
+
+
+class OrderBook:
+    """The open orders of one symbol in time priority (the order they were sent)."""
+
+    __slots__ = ("_orders", "_used")
+
+    def __init__(self) -> None:
+        self._orders: dict[ClientOrderId, WorkingOrder] = {}
+        self._used: set[ClientOrderId] = set()
+
+    def __iter__(self) -> Iterator[WorkingOrder]:
+        return iter(list(self._orders.values()))
+
+    def __len__(self) -> int:
+        return len(self._orders)
+
+    def is_used(self, client_order_id: ClientOrderId) -> bool:
+        """Whether the id was ever used on this exchange (Bybit refuses duplicates: 110072)."""
+        return client_order_id in self._used
+
+    def add(self, order: WorkingOrder) -> None:
+        self._used.add(order.client_order_id)
+        self._orders[order.client_order_id] = order
+
+    def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:
+        return self._orders.get(client_order_id)
+
+    def discard(self, order: WorkingOrder) -> None:
+        """Forget an order that reached a final status."""
+        self._orders.pop(order.client_order_id, None)
+
+    def needs_walk(self) -> bool:
+        """An order must meet the market at the next open (no scan can skip that bar)."""
+        if not self._orders:
+            return False
+        return any(o.stage in (Stage.MARKET, Stage.ARRIVING) for o in self._orders.values())
+
+    def levels(self) -> tuple[float, float]:
+        """``(up, down)``: the lowest level fired by a rise, the highest fired by a fall."""
+        up, down = _INF, -_INF
+        if not self._orders:
+            return up, down
+        for order in self._orders.values():
+            if order.rising:
+                up = min(up, order.level)
+            else:
+                down = max(down, order.level)
+        return up, down
+
+    def margin_holders(self) -> list[WorkingOrder]:
+        """The trader's orders that hold order margin: sent, not conditional, not reduce-only.
+
+        A stop order holds none until it triggers (Bybit reserves its cost only then).
+        """
+        return [
+            o
+            for o in self._orders.values()
+            if o.stage is not Stage.WAITING and not o.reduce_only and o.origin is Origin.USER
+        ]
+
+
+def end_order(order: WorkingOrder, status: OrderStatus, reason: str, time: datetime) -> OrderEvent:
+    """Move ``order`` to a final ``status`` and return the event that says so.
+
+    A cancelled stop order that never triggered is *deactivated* (Bybit ``Deactivated``).
+    """
+    cid = order.client_order_id
+    if status is OrderStatus.CANCELLED and order.status is OrderStatus.UNTRIGGERED:
+        status = OrderStatus.DEACTIVATED
+    order.move(status, time, reason)
+    if status is OrderStatus.DEACTIVATED:
+        return OrderDeactivated(client_order_id=cid, time=time, reason=reason)
+    if status is OrderStatus.CANCELLED:
+        return OrderCancelled(client_order_id=cid, time=time, reason=reason)
+    if status is OrderStatus.EXPIRED:
+        return OrderExpired(client_order_id=cid, time=time, reason=reason)
+    return OrderRejected(client_order_id=cid, time=time, reason=reason)

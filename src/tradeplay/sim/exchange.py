@@ -1,0 +1,394 @@
+"""The simulated exchange: Bybit USDT-linear perpetual semantics behind the ``Exchange`` port.
+
+One symbol, one-way position mode (Bybit ``positionIdx`` 0), isolated or cross margin. The
+same object serves backtests (``advance`` over long spans) and paper trading (``advance`` one
+bar at a time): it is the same code, so both give the same fills, events and equity.
+
+Timing model: the clock is the bars
+    The exchange's time is the close of the last bar it processed. An order submitted then —
+    after bar *t* closed, where a strategy evaluates — is queued: it first meets the market at
+    the **open of bar t + 1**. A market order fills at that open (± slippage); limit and stop
+    orders work from that bar on (see :mod:`tradeplay.sim.matching` for the path inside a bar,
+    the gap rules and the order in which orders meet it). Fills are stamped with the open time
+    of the bar (or minute) they happen in. Answers to ``submit`` / ``cancel`` are immediate
+    (accepted, rejected, cancelled) and stamped with the order's own time / the exchange time.
+
+Mark price: the bar's close, for unrealized PnL, margin, available balance and the equity
+curve. Liquidation is checked along the bar's path (the worst price first for the position),
+see :mod:`tradeplay.sim.clearing`. Funding: a settlement at *T* is paid by the position held at
+the start of the bar containing *T*, before that bar's fills, at the bar's open
+(:mod:`tradeplay.sim.funding`); a settlement inside a data gap is paid at the next bar.
+
+The fast path (``advance``)
+    Between events nothing is done in Python per bar: a compiled scan (:mod:`._scan`) finds
+    the first bar that reaches any working order's trigger or limit, the take-profit,
+    stop-loss or trailing stop, the liquidation price, or holds a funding settlement; the bars
+    before it get their equity in one vectorised step (the position is constant there:
+    ``equity = wallet − cost basis + size × close``), and that bar is walked in detail.
+    ``advance`` returns at the first bar where an order event happened (a fill, trigger,
+    expiry, cancellation, liquidation); funding is booked without stopping.
+
+Seams: hedge mode would key positions by (symbol, side) in :class:`Clearing` and pick the
+position an order acts on in :mod:`.matching`; several symbols would share one ``Ledger``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.domain.account import Account
+from tradeplay.domain.errors import InputError, OrderRejectedError
+from tradeplay.domain.events import (
+    FundingApplied,
+    OrderAccepted,
+    OrderEvent,
+    OrderRejected,
+    OrderSubmitted,
+)
+from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.order import Order, OrderStatus
+from tradeplay.domain.position import Position
+from tradeplay.domain.values import ClientOrderId, Price, Symbol, utc_from_ms
+from tradeplay.ports import TradingStop
+from tradeplay.sim._scan import CANDIDATE, QUIET, scan
+from tradeplay.sim._schedule import NextSettlement
+from tradeplay.sim.book import Ids, OrderBook, WorkingOrder, end_order
+from tradeplay.sim.clearing import Clearing
+from tradeplay.sim.config import SimConfig
+from tradeplay.sim.funding import FundingSource
+from tradeplay.sim.ledger import Ledger
+from tradeplay.sim.matching import Matcher
+from tradeplay.sim.protection import Protection
+from tradeplay.sim.submission import place, refusal
+
+__all__ = ["AdvanceResult", "SimulatedExchange"]
+
+_INF: Final = float("inf")
+_EMPTY: Final = np.empty(0, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceResult:
+    """What one :meth:`SimulatedExchange.advance` call processed and what happened."""
+
+    end: int
+    """One past the last bar processed: the bar to pass as ``start`` next time."""
+    events: tuple[OrderEvent, ...]
+    """Order events of the last bar processed (empty when the span was quiet)."""
+    funding: tuple[FundingApplied, ...]
+    """Funding settlements booked in the bars processed."""
+    equity: NDArray[np.float64]
+    """Equity at each processed bar's close (wallet + unrealized PnL at the close)."""
+
+    @property
+    def bar(self) -> int:
+        """The last bar processed: where the events happened, if any."""
+        return self.end - 1
+
+
+class SimulatedExchange:
+    """A Bybit-like exchange for one linear perpetual, driven by bars."""
+
+    def __init__(self, instrument: Instrument, config: SimConfig | None = None) -> None:
+        config = config or SimConfig()
+        # The account's fee tier replaces the instrument's base rates, so margin (fees to
+        # close, liquidation fee) is computed at the rates this account pays.
+        fees = config.fees
+        instrument = replace(instrument, maker_fee_rate=fees.maker, taker_fee_rate=fees.taker)
+        instrument.validate_leverage(config.leverage)
+        self._instrument = instrument
+        self._config = config
+        self._ids = Ids()
+        self._book = OrderBook()
+        self._protection = Protection(instrument)
+        self._clearing = Clearing(
+            instrument, fees, self._ids, leverage=config.leverage, mode=config.margin_mode
+        )
+        self._clearing.ledger.deposit(config.starting_cash, config.funded_at, "starting cash")
+        self._events: list[OrderEvent] = []
+        self._matcher = Matcher(
+            instrument,
+            self._book,
+            self._protection,
+            self._clearing,
+            self._ids,
+            self._events,
+            slippage=config.slippage,
+            max_volume_share=config.max_volume_share,
+        )
+        funding = config.funding or FundingSource.for_instrument(instrument, None)
+        self._settlements = NextSettlement(funding)
+        self._tick = float(instrument.tick_size)
+        self._bar_ms = config.timeframe.ms
+        self._now_ms: int | None = None
+        """End of the last bar processed (its close time)."""
+        self._last: float | None = None
+        """Close of the last bar processed, in ticks."""
+        self._last_price: Price | None = None
+        self._settled_ms = 0
+        """Settlements before this time are booked."""
+
+    # ---------------------------------------------------------------- the Exchange port
+
+    def instrument(self, symbol: Symbol) -> Instrument:
+        self._require(symbol)
+        return self._instrument
+
+    def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
+        """Accept (queue for the next bar) or reject ``order``; never raises for a refusal."""
+        reason = self._refusal(order)
+        if reason is not None:
+            return (
+                OrderRejected(
+                    client_order_id=order.client_order_id, time=order.time, reason=reason
+                ),
+            )
+        working = WorkingOrder(
+            order.client_order_id,
+            self._ids.order(),
+            order.symbol,
+            order.side,
+            order.order_type,
+            order.qty,
+            order.time,
+            price=order.price,
+            trigger_price=order.trigger_price,
+            time_in_force=order.time_in_force,
+            reduce_only=order.reduce_only,
+        )
+        assert self._last_price is not None  # refused before the first bar
+        place(working, self._book, self._last_price, self._instrument.tick_size)
+        return (
+            OrderAccepted(
+                client_order_id=order.client_order_id, time=order.time, order_id=working.order_id
+            ),
+        )
+
+    def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Sequence[OrderEvent]:
+        """Cancel an open order; nothing (an empty answer) if it is unknown or already done."""
+        self._require(symbol)
+        order = self._book.get(client_order_id)
+        if order is None:
+            return ()
+        event = end_order(order, OrderStatus.CANCELLED, "CancelByUser", self.now)
+        self._book.discard(order)
+        return (event,)
+
+    def set_trading_stop(self, stop: TradingStop) -> None:
+        """Attach / replace / remove (``None``) the position's TP, SL and trailing stop.
+
+        Raises :class:`~tradeplay.domain.errors.RejectedError` with Bybit's reason when refused.
+        """
+        self._require(stop.symbol)
+        last = self.last_price
+        if last is None:
+            raise OrderRejectedError(
+                "no market price yet: the simulated exchange has not seen a bar"
+            )
+        self._protection.replace(stop, self._instrument, self._clearing.position.size, last)
+
+    def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
+        if symbol is not None and symbol != self._instrument.symbol:
+            return ()
+        return tuple(o.to_order() for o in self._book)
+
+    def position(self, symbol: Symbol) -> Position:
+        self._require(symbol)
+        return self._clearing.position
+
+    def account(self) -> Account:
+        return self._clearing.ledger.account()
+
+    # ---------------------------------------------------------------- simulator views
+
+    def ledger(self) -> Ledger:
+        """The cash journal: every fill, fee, funding payment and liquidation (to read: the
+        exchange books on it, nothing else should)."""
+        return self._clearing.ledger
+
+    def trading_stop(self, symbol: Symbol) -> TradingStop:
+        """The protection attached to the position now (prices ``None`` when not set)."""
+        self._require(symbol)
+        return self._protection.as_trading_stop(symbol)
+
+    @property
+    def last_price(self) -> Price | None:
+        """The close of the last bar processed (the mark), on the tick grid."""
+        return self._last_price
+
+    @property
+    def now(self) -> datetime:
+        """The exchange time: the close of the last bar processed."""
+        if self._now_ms is None:
+            return self._config.funded_at
+        return utc_from_ms(self._now_ms)
+
+    # ---------------------------------------------------------------- advancing the clock
+
+    def advance(
+        self,
+        bars: NDArray[np.float64],
+        start: int,
+        stop: int,
+        *,
+        minutes: NDArray[np.float64] | None = None,
+    ) -> AdvanceResult:
+        """Process bars ``start .. stop-1`` of ``bars`` (rows ``ts, open, high, low, close,
+        volume``), returning early after the first bar where an order event happened.
+
+        ``minutes``: 1-minute rows (sorted by time) covering these bars; a bar with minutes
+        inside it is walked minute by minute (its exact path) instead of by the pessimistic
+        rule. Calling this once for a span or once per bar gives the same events, fills and
+        equity.
+        """
+        self._check_span(bars, start, stop)
+        self._events.clear()
+        funding: list[FundingApplied] = []
+        pieces: list[NDArray[np.float64]] = []
+        i = start
+        while i < stop:
+            self._settle(bars, i, funding)
+            j, reason = (i, CANDIDATE) if self._book.needs_walk() else self._scan(bars, i, stop)
+            if j > i:
+                pieces.append(self._pass_quietly(bars, i, j))
+            if reason != CANDIDATE:
+                i = j
+                if reason == QUIET:
+                    break
+                continue  # bar j holds a funding settlement: book it, then look again
+            self._walk(bars, j, minutes)
+            pieces.append(self._equity(bars, j, j + 1))
+            i = j + 1
+            if self._events:
+                break
+        equity = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else _EMPTY
+        return AdvanceResult(i, tuple(self._events), tuple(funding), equity)
+
+    def _settle(self, bars: NDArray[np.float64], i: int, booked: list[FundingApplied]) -> None:
+        """Book the settlements due by the end of bar ``i`` for the position held at its start.
+
+        Due: at or after the end of the last bar processed (earlier ones were settled, or fell
+        while flat) and before the end of bar ``i`` — inside it, or in a gap just before it.
+        """
+        if self._now_ms is None or self._clearing.position.is_flat:
+            return
+        end = int(bars[i, 0]) + self._bar_ms
+        due = self._next_settlement()
+        if due is None or due[0] >= end:
+            return
+        mark = Decimal(round(float(bars[i, 1]) / self._tick)) * self._instrument.tick_size
+        while due is not None and due[0] < end:
+            event = self._clearing.settle_funding(utc_from_ms(due[0]), due[1], mark)
+            if event is not None:
+                booked.append(event)
+            self._settled_ms = due[0] + 1
+            due = self._next_settlement()
+
+    def _next_settlement(self) -> tuple[int, Decimal] | None:
+        """The first settlement not yet booked and not passed (bars passed while flat)."""
+        return self._settlements.at_or_after(max(self._now_ms or 0, self._settled_ms))
+
+    def _scan(self, bars: NDArray[np.float64], i: int, stop: int) -> tuple[int, int]:
+        up, down = self._book.levels()
+        settle_ms = _INF
+        size = self._clearing.position.size
+        if size:
+            if not self._protection.is_empty:
+                tp_sl_up, tp_sl_down = self._protection.levels(size)
+                up, down = min(up, tp_sl_up), max(down, tp_sl_down)
+            level = self._clearing.liquidation_level
+            if level is not None and self._clearing.liquidation_rising:
+                up = min(up, level)
+            elif level is not None:
+                down = max(down, level)
+            due = self._next_settlement()
+            settle_ms = _INF if due is None else float(due[0])
+        trail = self._protection.trail
+        j, reason = scan(bars, i, stop, self._tick, up, down, settle_ms, float(self._bar_ms), trail)
+        return int(j), int(reason)
+
+    def _pass_quietly(self, bars: NDArray[np.float64], i: int, j: int) -> NDArray[np.float64]:
+        """Bars ``i .. j-1`` where nothing happens: move the clock, value the position."""
+        self._now_ms = int(bars[j - 1, 0]) + self._bar_ms
+        self._close_at(float(bars[j - 1, 4]))
+        return self._equity(bars, i, j)
+
+    def _close_at(self, close: float) -> None:
+        ticks = float(round(close / self._tick))
+        if ticks != self._last:
+            self._last = ticks
+            self._last_price = Decimal(int(ticks)) * self._instrument.tick_size
+
+    def _walk(self, bars: NDArray[np.float64], j: int, minutes: NDArray[np.float64] | None) -> None:
+        row = bars[j]
+        units: NDArray[np.float64] | None = None
+        if minutes is not None:
+            ts = minutes[:, 0]
+            begin = int(np.searchsorted(ts, row[0], side="left"))
+            end = int(np.searchsorted(ts, row[0] + self._bar_ms, side="left"))
+            if end > begin:
+                units = minutes[begin:end]
+        if units is None:  # no minutes for this bar: the pessimistic path of the bar itself
+            self._matcher.walk(row, self._last)
+        else:  # the exact path: each minute in turn
+            last = self._last
+            for unit in units:
+                last = self._matcher.walk(unit, last)
+        self._now_ms = int(row[0]) + self._bar_ms
+        self._close_at(float(row[4]))
+
+    def _equity(self, bars: NDArray[np.float64], i: int, j: int) -> NDArray[np.float64]:
+        """Equity at the closes of bars ``i .. j-1``: ``a + s × close`` (constant position)."""
+        a, s = self._clearing.equity_line()
+        if j == i + 1:  # the same IEEE operations as the vectorised form, without its overhead
+            return np.array((a + s * float(bars[i, 4]),))
+        equity: NDArray[np.float64] = a + s * bars[i:j, 4]
+        return equity
+
+    def _check_span(self, bars: NDArray[np.float64], start: int, stop: int) -> None:
+        if bars.ndim != 2 or bars.shape[1] != 6 or bars.dtype.type is not np.float64:
+            raise InputError(
+                f"bars must be a float64 matrix of rows (ts, open, high, low, close, volume); "
+                f"got shape {bars.shape} of {bars.dtype}"
+            )
+        if not 0 <= start < stop <= len(bars):
+            raise InputError(f"bars {start}..{stop} are not a span of the {len(bars)} bars given")
+        if self._now_ms is not None and bars[start, 0] < self._now_ms:
+            raise InputError(
+                f"bar {start} opens at {utc_from_ms(int(bars[start, 0])):%Y-%m-%d %H:%M} UTC, "
+                "before the end of the last bar processed: the exchange clock cannot go back"
+            )
+
+    # ---------------------------------------------------------------- orders
+
+    def _refusal(self, order: OrderSubmitted) -> str | None:
+        if self._book.is_used(order.client_order_id):
+            used = order.client_order_id
+            return f"client order id {used} is already used (110072 OrderLinkedID is duplicate)"
+        last = self.last_price
+        position = self._clearing.position
+        reason = refusal(order, self._instrument, last, position.size)
+        if (
+            reason is not None
+            or last is None
+            or order.reduce_only
+            or order.trigger_price is not None
+        ):
+            return reason  # stop orders hold no margin until they trigger
+        price = order.price or last
+        holders = self._book.margin_holders()
+        return self._clearing.refusal(order.side, order.qty, price, last, holders)
+
+    def _require(self, symbol: Symbol) -> None:
+        if symbol != self._instrument.symbol:
+            raise InputError(
+                f"{symbol} is not traded here: this simulated exchange trades "
+                f"{self._instrument.symbol}"
+            )
