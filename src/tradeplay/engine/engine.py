@@ -145,12 +145,15 @@ class Engine:
             signals, position.side, bars_held=held, max_holding_bars=self.play.max_holding_bars
         )
         seen = _Bar(bar, now, mark, equity, exposure, columns, closes)
+        own_exit = signals["long.exit" if position.size > 0 else "short.exit"]
+        reverse = signals["short.entry" if position.size > 0 else "long.entry"]
+        reason = "signal" if own_exit or reverse else "max_holding"
         for intent in intents:
             if intent.is_entry:
                 plan = self._plan(intent, seen)
                 done = plan is not None and self.execution.open(intent, plan, now, bar)
             else:
-                done = self.execution.close(intent, position, now, bar)
+                done = self.execution.close(intent, position, now, bar, reason)
             if not done:
                 break  # a failed step ends the sequence: never open the other side blind
 

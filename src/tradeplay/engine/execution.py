@@ -58,19 +58,24 @@ class ExecutionManager:
         self._symbol = symbol
         self._ids = ids
         self._journal = journal
+        self.exit_reasons: dict[ClientOrderId, str] = {}
+        """Why each of our closing orders was sent, for the trade list (``signal`` …)."""
 
     @property
     def instrument(self) -> Instrument:
         return self._exchange.instrument(self._symbol)
 
-    def close(self, intent: Intent, position: Position, time: datetime, bar: int) -> bool:
+    def close(
+        self, intent: Intent, position: Position, time: datetime, bar: int, reason: str = "signal"
+    ) -> bool:
         """Send a reduce-only market order closing ``position``; False if it was refused."""
         if position.is_flat:
             self._journal.record(Decision(time, bar, intent, "skipped", "already flat"))
             return True
         side = Side.SELL if position.size > 0 else Side.BUY
         order = self._order(time, side, position.qty, reduce_only=True)
-        return self._send(order, intent, bar)
+        self.exit_reasons[order.client_order_id] = reason
+        return self._send(order, intent, bar, reason)
 
     def open(self, intent: Intent, plan: EntryPlan, time: datetime, bar: int) -> bool:
         """Send the entry with its protection; False if the exchange refused it."""

@@ -34,6 +34,7 @@ from tradeplay.domain.events import (
 )
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import TRANSITIONS, Order, OrderStatus, check_transition
+from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import (
     ZERO,
     ClientOrderId,
@@ -107,6 +108,7 @@ class WorkingOrder:
         "order_type",
         "origin",
         "price",
+        "protection",
         "qty",
         "reason",
         "reduce_only",
@@ -137,6 +139,7 @@ class WorkingOrder:
         reduce_only: bool = False,
         origin: Origin = Origin.USER,
         seq: int = 0,
+        protection: Protection | None = None,
     ) -> None:
         self.client_order_id = client_order_id
         self.order_id = order_id
@@ -149,6 +152,8 @@ class WorkingOrder:
         self.time_in_force = time_in_force
         self.reduce_only = reduce_only
         self.origin = origin
+        self.protection = protection
+        """Stop-loss / take-profit to attach to the position when this entry fills."""
         self.seq = seq
         self.created_at = time
         self.updated_at = time
@@ -230,11 +235,13 @@ class WorkingOrder:
 class OrderBook:
     """The open orders of one symbol in time priority (the order they were sent)."""
 
-    __slots__ = ("_orders", "_used")
+    __slots__ = ("_orders", "_used", "finished")
 
     def __init__(self) -> None:
         self._orders: dict[ClientOrderId, WorkingOrder] = {}
         self._used: set[ClientOrderId] = set()
+        self.finished: list[WorkingOrder] = []
+        """Orders that left the book (filled, cancelled, expired …), in the order they left."""
 
     def __iter__(self) -> Iterator[WorkingOrder]:
         return iter(list(self._orders.values()))
@@ -254,8 +261,9 @@ class OrderBook:
         return self._orders.get(client_order_id)
 
     def discard(self, order: WorkingOrder) -> None:
-        """Forget an order that reached a final status."""
-        self._orders.pop(order.client_order_id, None)
+        """Take an order that reached a final status out of the book (it stays in ``finished``)."""
+        if self._orders.pop(order.client_order_id, None) is order:
+            self.finished.append(order)
 
     def needs_walk(self) -> bool:
         """An order must meet the market at the next open (no scan can skip that bar)."""

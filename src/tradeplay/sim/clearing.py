@@ -64,6 +64,7 @@ class Clearing:
         "_ids",
         "_line",
         "fees",
+        "fills",
         "instrument",
         "ledger",
         "leverage",
@@ -89,6 +90,8 @@ class Clearing:
         self._ids = ids
         self.position = Position(symbol=instrument.symbol)
         self.ledger = Ledger(instrument.settle)
+        self.fills: list[Fill] = []
+        """Every execution booked, in order (the run's fill record)."""
         self.liquidation_level: float | None = None
         """The liquidation price in ticks (rounded against the trader); ``None``: none."""
         self.liquidation_rising = False
@@ -168,6 +171,7 @@ class Clearing:
         return fill
 
     def _apply(self, fill: Fill, *, liquidation: bool) -> None:
+        self.fills.append(fill)
         before = self.position
         self.position = before.apply_fill(fill)
         realized = self.position.realized_pnl - before.realized_pnl

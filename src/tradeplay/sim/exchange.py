@@ -34,6 +34,7 @@ position an order acts on in :mod:`.matching`; several symbols would share one `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -52,10 +53,11 @@ from tradeplay.domain.events import (
     OrderRejected,
     OrderSubmitted,
 )
+from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order, OrderStatus
 from tradeplay.domain.position import Position
-from tradeplay.domain.values import ClientOrderId, Price, Symbol, utc_from_ms
+from tradeplay.domain.values import ClientOrderId, Liquidity, Price, Side, Symbol, utc_from_ms
 from tradeplay.ports import TradingStop
 from tradeplay.sim._scan import CANDIDATE, QUIET, scan
 from tradeplay.sim._schedule import NextSettlement
@@ -66,6 +68,7 @@ from tradeplay.sim.funding import FundingSource
 from tradeplay.sim.ledger import Ledger
 from tradeplay.sim.matching import Matcher
 from tradeplay.sim.protection import Protection
+from tradeplay.sim.slippage import slipped_price
 from tradeplay.sim.submission import place, refusal
 
 __all__ = ["AdvanceResult", "SimulatedExchange"]
@@ -162,6 +165,7 @@ class SimulatedExchange:
             trigger_price=order.trigger_price,
             time_in_force=order.time_in_force,
             reduce_only=order.reduce_only,
+            protection=order.protection,
         )
         assert self._last_price is not None  # refused before the first bar
         place(working, self._book, self._last_price, self._instrument.tick_size)
@@ -207,6 +211,41 @@ class SimulatedExchange:
         return self._clearing.ledger.account()
 
     # ---------------------------------------------------------------- simulator views
+
+    def orders(self) -> Sequence[Order]:
+        """Every order the exchange has seen, finished ones first (in the order they finished),
+        then the working ones: the run's order record."""
+        return tuple(o.to_order() for o in (*self._book.finished, *self._book))
+
+    def fills(self) -> Sequence[Fill]:
+        """Every execution so far, in order: the run's fill record (fingerprinted by reports)."""
+        return tuple(self._clearing.fills)
+
+    def close_at_last_price(self, reason: str = "end_of_data") -> Fill | None:
+        """Close the whole position at the last close as a taker (± slippage); ``None`` if flat.
+
+        For the end of a backtest, whose last bar has no next open to fill a market order at:
+        the position is valued where the data ends, and its closing fee is paid.
+        """
+        position = self._clearing.position
+        last = self.last_price
+        if position.is_flat or last is None:
+            return None
+        side = Side.SELL if position.size > 0 else Side.BUY
+        # No bar volume after the data ends: volume-share impact is not applied, a fixed one is.
+        fraction = self._config.slippage.fraction(position.qty, math.inf)
+        price = slipped_price(self._instrument, last, side, fraction)
+        fill = self._clearing.book_fill(
+            self._ids.order(),
+            self._ids.system(reason),
+            side,
+            position.qty,
+            price,
+            Liquidity.TAKER,
+            self.now,
+        )
+        self._protection.clear()
+        return fill
 
     def ledger(self) -> Ledger:
         """The cash journal: every fill, fee, funding payment and liquidation (to read: the

@@ -47,7 +47,7 @@ with nothing to reduce (all of them when flat; after a flip, those that would gr
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Final
 
 import numpy as np
@@ -66,6 +66,7 @@ from tradeplay.domain.values import (
     TimeInForce,
     utc_from_ms,
 )
+from tradeplay.ports import TradingStop
 from tradeplay.sim.book import Ids, OrderBook, Origin, Stage, WorkingOrder, end_order
 from tradeplay.sim.clearing import Clearing
 from tradeplay.sim.protection import Protection
@@ -345,6 +346,31 @@ class Matcher:
         after = self._clearing.position.size
         if before and (not after or (after > 0) != (before > 0)):
             self._position_closed(after)
+        if order.protection is not None and after and (after > 0) == order.is_buy:
+            self._attach(order)
+
+    def _attach(self, order: WorkingOrder) -> None:
+        """An entry with attached protection filled: place its stop and target at once.
+
+        Levels resolve from the order's average fill price so far; they apply to the rest of
+        this bar's path too (pessimistic: the stop can be hit in the bar the entry filled in).
+        Rounded to the tick toward the entry — never a wider loss, never a farther target.
+        """
+        assert order.protection is not None
+        entry = order.filled_value / order.filled_qty
+        stop, target = order.protection.resolve(order.side, entry)
+        tick = self._instrument.tick_size
+        long = order.is_buy
+        self._protection.replace(
+            TradingStop(
+                order.symbol,
+                take_profit=None if target is None else _to_tick(target, tick, up=not long),
+                stop_loss=None if stop is None else _to_tick(stop, tick, up=long),
+            ),
+            self._instrument,
+            self._clearing.position.size,
+            self.price,
+        )
 
     def _position_closed(self, after: Quantity) -> None:
         """The position closed or flipped: its protection goes, and so do the reduce-only
@@ -377,3 +403,8 @@ class Matcher:
     def price(self) -> Price:
         """The current price of the walk as an exact price on the tick grid."""
         return Decimal(int(self._price)) * self._instrument.tick_size
+
+
+def _to_tick(price: Price, tick: Decimal, *, up: bool) -> Price:
+    ticks = (price / tick).to_integral_value(ROUND_CEILING if up else ROUND_FLOOR)
+    return max(ticks, Decimal(1)) * tick

@@ -1,0 +1,300 @@
+"""The backtest: the engine wired to stored bars, a bar clock and the simulated exchange.
+
+The engine is called on the close of every bar where it could act: a bar where a rule fired,
+where the exchange reported an order event (a fill, a stop, a liquidation), or where the play's
+maximum holding time runs out. On every other bar nothing the engine reads can change, so the
+exchange passes those bars in one vectorised step (:meth:`SimulatedExchange.advance`); paper
+trading calls the same ``advance`` one bar at a time and the same engine on every bar, which
+gives the same orders on the same bars.
+
+A position still open after the last bar is closed at the last close, as a taker, so its PnL
+and fee count in the results (exit reason ``end_of_data``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.data.candles import Candles, FundingRates
+from tradeplay.domain.fill import Fill
+from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.position import Position
+from tradeplay.domain.values import MarginMode, Symbol, to_decimal, utc_from_ms
+from tradeplay.engine.clock import BarClock
+from tradeplay.engine.engine import Engine, EngineConfig
+from tradeplay.engine.risk import RiskLimits
+from tradeplay.engine.trades import build_trades
+from tradeplay.features.compute import bar_matrix
+from tradeplay.play.compiler import CompiledPlay
+from tradeplay.play.evaluate import RULES
+from tradeplay.play.runner import PlaySignals
+from tradeplay.reports.model import DataLabel, EquityCurve, RunResult
+from tradeplay.sim.config import SimConfig
+from tradeplay.sim.exchange import AdvanceResult, SimulatedExchange
+from tradeplay.sim.fees import FeeSchedule
+from tradeplay.sim.funding import FundingSource
+from tradeplay.sim.ledger import EntryKind
+from tradeplay.sim.slippage import FixedBps
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backtest:
+    """Everything one backtest needs: the play, the bars and the run's settings."""
+
+    play: CompiledPlay
+    symbol: Symbol
+    instrument: Instrument
+    candles: Candles
+    data: DataLabel
+    capital: Decimal | None = None
+    """Starting cash; ``None`` takes the play's ``account.capital``."""
+    funding: FundingRates | None = None
+    """Stored funding rates; ``None`` uses the stated constant (0.01 % per 8 h)."""
+    funding_rate: Decimal | None = None
+    """A constant rate instead of stored rates (``0`` switches funding off)."""
+    slippage_bps: Decimal = Decimal(0)
+    limits: RiskLimits = field(default_factory=RiskLimits)
+
+    @property
+    def starting_cash(self) -> Decimal:
+        return self.capital if self.capital is not None else self.play.play.account.capital
+
+
+def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunResult:
+    """Run the play over the bars; the result the reports read."""
+    bars = bar_matrix(backtest.candles)
+    output = PlaySignals(backtest.play).batch(bars)
+    exchange = SimulatedExchange(backtest.instrument, _sim_config(backtest, bars))
+    clock = BarClock(int(bars[0, 0]) if len(bars) else 0)
+    engine = Engine(backtest.play, exchange, clock, _engine_config(backtest))
+    curve = _Curve(len(bars))
+    fired = np.zeros(len(bars), dtype=np.bool_)
+    for rule in RULES:
+        fired |= output.signals[rule]
+    wake = np.flatnonzero(fired)
+    names = list(output.columns)
+    start, lookback = 0, _closes_lookback(backtest.play)
+    while start < len(bars):
+        stop = _next_call(wake, start, engine.wake_at(), len(bars))
+        before = exchange.position(backtest.symbol)
+        result = exchange.advance(bars, start, stop)
+        after = exchange.position(backtest.symbol)
+        curve.record(bars, (start, result.end), result, before, after)
+        engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
+        bar = result.bar
+        clock.set_ms(int(bars[bar, 0]) + backtest.play.play.timeframe.ms)
+        signals = {rule: bool(output.signals[rule][bar]) for rule in RULES}
+        columns = {name: float(output.columns[name][bar]) for name in names}
+        engine.on_bar_close(bar, signals, columns, bars[max(0, bar - lookback) : bar + 1, 4])
+        start = result.end
+        if progress is not None:
+            progress(start, len(bars))
+    if exchange.close_at_last_price("end_of_data") is not None:
+        curve.settle_last(exchange, bars)
+    return _result(
+        backtest, bars=bars, exchange=exchange, engine=engine, curve=curve, columns=output.columns
+    )
+
+
+def _sim_config(backtest: Backtest, bars: NDArray[np.float64]) -> SimConfig:
+    account = backtest.play.play.account
+    interval = backtest.instrument.funding_interval
+    if backtest.funding_rate is not None:
+        funding = FundingSource.constant(backtest.funding_rate, interval)
+    else:
+        funding = FundingSource.for_instrument(backtest.instrument, backtest.funding)
+    start = utc_from_ms(int(bars[0, 0])) if len(bars) else None
+    extra: dict[str, Any] = {} if start is None else {"funded_at": start}
+    return SimConfig(
+        starting_cash=backtest.starting_cash,
+        leverage=to_decimal(account.leverage),
+        margin_mode=MarginMode(account.margin_mode),
+        fees=FeeSchedule.bybit(_tier(account.fee_tier)),
+        slippage=FixedBps(backtest.slippage_bps),
+        timeframe=backtest.play.play.timeframe,
+        funding=funding,
+        **extra,
+    )
+
+
+def _tier(name: str) -> str:
+    return "VIP0" if name == "base" else name.upper()
+
+
+def _engine_config(backtest: Backtest) -> EngineConfig:
+    return EngineConfig(
+        symbol=backtest.symbol,
+        leverage=to_decimal(backtest.play.play.account.leverage),
+        limits=backtest.limits,
+        order_prefix="bt",
+    )
+
+
+def _closes_lookback(play: CompiledPlay) -> int:
+    sizing = play.play.sizing
+    return int(getattr(sizing, "lookback", 0) or 0) + 1
+
+
+def _next_call(wake: NDArray[np.intp], start: int, holding: int | None, n: int) -> int:
+    """One past the next bar the engine must see (a rule fired, or the holding time ends)."""
+    index = int(np.searchsorted(wake, start))
+    target = int(wake[index]) if index < len(wake) else n - 1
+    if holding is not None:
+        target = min(target, max(holding, start))
+    return min(target, n - 1) + 1
+
+
+class _Curve:
+    """Equity, cash and position value per bar, filled span by span.
+
+    Within a span the position is constant except on its last bar (where an event may have
+    changed it), so cash and position value follow from the equity the exchange reports.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.equity = np.empty(n)
+        self.cash = np.empty(n)
+        self.position_value = np.empty(n)
+
+    def record(
+        self,
+        bars: NDArray[np.float64],
+        span: tuple[int, int],
+        result: AdvanceResult,
+        before: Position,
+        after: Position,
+    ) -> None:
+        start, end = span
+        self.equity[start:end] = result.equity
+        closes = bars[start:end, 4]
+        sizes = np.full(end - start, float(before.size))
+        basis = np.full(end - start, float(before.cost_basis))
+        sizes[-1], basis[-1] = float(after.size), float(after.cost_basis)
+        self.position_value[start:end] = sizes * closes
+        self.cash[start:end] = result.equity - (sizes * closes - basis)
+
+    def settle_last(self, exchange: SimulatedExchange, bars: NDArray[np.float64]) -> None:
+        """After the end-of-data close the last bar shows the flat account (fee paid)."""
+        wallet = float(exchange.account().wallet_balance)
+        self.equity[-1] = self.cash[-1] = wallet
+        self.position_value[-1] = 0.0
+
+
+_SYSTEM_REASONS = {
+    "tp": "take_profit",
+    "sl": "stop_loss",
+    "ts": "trailing_stop",
+    "liq": "liquidation",
+    "end_of_data": "end_of_data",
+}
+
+
+def _reasons(engine: Engine) -> Callable[[Fill], str]:
+    def reason_of(fill: Fill) -> str:
+        cid = fill.client_order_id
+        if cid is None:
+            return "liquidation"
+        own = engine.execution.exit_reasons.get(cid)
+        if own is not None:
+            return own
+        return _SYSTEM_REASONS.get(cid.rsplit("-", 1)[0], "signal")
+
+    return reason_of
+
+
+def _funding_between(exchange: SimulatedExchange) -> Callable[[datetime, datetime], Decimal]:
+    entries = exchange.ledger().entries(EntryKind.FUNDING)
+
+    def paid(start: datetime, end: datetime) -> Decimal:
+        # Ledger amounts are wallet changes: a payment is negative, so paid = -amount.
+        return -sum((e.amount for e in entries if start < e.time <= end), Decimal(0))
+
+    return paid
+
+
+def _result(
+    backtest: Backtest,
+    *,
+    bars: NDArray[np.float64],
+    exchange: SimulatedExchange,
+    engine: Engine,
+    curve: _Curve,
+    columns: Mapping[str, NDArray[np.float64]],
+) -> RunResult:
+    play = backtest.play.play
+    fills = exchange.fills()
+    trades = build_trades(
+        backtest.symbol, fills, bars, _funding_between(exchange), _reasons(engine)
+    )
+    account = exchange.account()
+    overlays = {
+        ref.name: columns[ref.name]
+        for ref in backtest.play.features
+        if ref.name in columns and _overlays_price(ref.kind)
+    }
+    return RunResult(
+        play=backtest.play.name,
+        symbol=backtest.symbol,
+        timeframe=play.timeframe,
+        start=utc_from_ms(int(bars[0, 0])),
+        end=utc_from_ms(int(bars[-1, 0]) + play.timeframe.ms),
+        starting_capital=backtest.starting_cash,
+        data=backtest.data,
+        config=_config(backtest, exchange),
+        trades=tuple(trades),
+        orders=tuple(exchange.orders()),
+        fills=tuple(fills),
+        equity=EquityCurve.from_columns(
+            ts=bars[:, 0].astype(np.int64),
+            equity=curve.equity,
+            cash=curve.cash,
+            position_value=curve.position_value,
+        ),
+        bars=backtest.candles,
+        overlays=overlays,
+        fees_total=account.fees_paid,
+        funding_total=account.funding_paid,
+    )
+
+
+_PRICE_KINDS = frozenset(
+    {"sma", "ema", "wma", "dema", "tema", "hma", "vwap", "psar", "highest", "lowest"}
+)
+
+
+def _overlays_price(kind: str) -> bool:
+    """Single-line features drawn on the price chart (oscillators have their own scale)."""
+    return kind in _PRICE_KINDS
+
+
+def _config(backtest: Backtest, exchange: SimulatedExchange) -> dict[str, Any]:
+    play = backtest.play.play
+    return {
+        "play": backtest.play.name,
+        "play_file": backtest.play.source,
+        "symbol": backtest.symbol,
+        "timeframe": str(play.timeframe),
+        "capital": str(backtest.starting_cash),
+        "leverage": str(play.account.leverage),
+        "margin_mode": str(play.account.margin_mode),
+        "fee_tier": play.account.fee_tier,
+        "slippage_bps": str(backtest.slippage_bps),
+        "funding": _funding_text(backtest),
+        "fills": "market orders at the next bar's open; stop before target within a bar",
+        "instrument": backtest.instrument.snapshot,
+    }
+
+
+def _funding_text(backtest: Backtest) -> str:
+    if backtest.funding_rate is not None:
+        return f"constant {backtest.funding_rate} per settlement"
+    return "stored funding rates" if backtest.funding is not None else "constant 0.01 % per 8 h"
