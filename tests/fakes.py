@@ -22,6 +22,7 @@ class FakeSource:
     max_funding_per_page: int = 200
     fail_on_call: int | None = None  # raise VenueUnavailableError on this call number (1-based)
     name: str = "fake"
+    timeframe: Timeframe = M1
     calls: list[tuple[int, int, int]] = field(default_factory=list)
 
     def _record(self, since_ms: int, until_ms: int, limit: int) -> None:
@@ -33,7 +34,7 @@ class FakeSource:
         self, symbol: str, timeframe: Timeframe, since_ms: int, until_ms: int, limit: int
     ) -> Candles:
         assert symbol == SYMBOL
-        assert timeframe == M1
+        assert timeframe == self.timeframe
         self._record(since_ms, until_ms, limit)
         return self.candles.between(since_ms, until_ms)[:limit]
 

@@ -164,3 +164,68 @@ def test_a_broken_play_is_every_problem_with_line_and_column_and_exit_code_2(
     assert "line 7: long.entry, column 29: expected ')'" in output
     assert "close[1]" in output  # quoted as written, not eaten as markup
     assert "Traceback" not in output
+
+
+NEVER = """\
+schema_version: 1
+name: never
+symbol: BTCUSDT
+timeframe: 1h
+features:
+  fast: {kind: ema, period: 5}
+long:
+  entry: fast < 0
+  exit: fast > 0
+"""
+
+
+def test_quickstart_backtests_the_example_play_and_writes_the_report(home: Path) -> None:
+    code, output = run("quickstart", "--offline")
+    assert code == 0, output
+    assert "EMA cross — BTCUSDT 1h" in output
+    assert "GENERATED data" in output
+    folder = home / "runs" / "ema_cross"
+    for name in ("trades.csv", "orders.csv", "fills.csv", "equity.csv", "metrics.json"):
+        assert (folder / name).is_file(), name
+    html = (folder / "report.html").read_text()
+    assert "GENERATED" in html
+    assert '<script src="http' not in html
+
+
+def test_a_backtest_that_never_trades_fails_the_quality_gate_unless_allowed(
+    home: Path, tmp_path: Path
+) -> None:
+    run("quickstart", "--offline")
+    play = tmp_path / "never.yaml"
+    play.write_text(NEVER)
+    code, output = run("backtest", str(play), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert "quality gate failed: the play never traded" in output
+    code, output = run("backtest", str(play), "--allow-no-trades", "--out", str(tmp_path / "o2"))
+    assert code == 0, output
+
+
+def test_a_backtest_with_no_capital_fails_the_quality_gate(home: Path) -> None:
+    run("quickstart", "--offline")
+    code, output = run("backtest", str(PLAYS / "ema_cross.yaml"), "--capital", "0")
+    assert code == 2
+    assert "quality gate failed: starting capital 0 is not positive" in output
+
+
+def test_two_runs_of_the_same_backtest_have_the_same_fingerprint(
+    home: Path, tmp_path: Path
+) -> None:
+    run("quickstart", "--offline")
+    prints = []
+    for folder in ("a", "b"):
+        code, output = run(
+            "backtest",
+            str(PLAYS / "rsi_mean_reversion.yaml"),
+            "--symbol",
+            "BTCUSDT",
+            "--out",
+            str(tmp_path / folder),
+        )
+        assert code == 0, output
+        prints.append(next(line for line in output.splitlines() if line.startswith("fingerprint")))
+    assert prints[0] == prints[1]

@@ -9,6 +9,7 @@ import pytest
 from tests.fakes import FakeSource
 from tradeplay.data.candles import Candles
 from tradeplay.data.download import HistorySource
+from tradeplay.data.resample import resample
 from tradeplay.data.sample import generate_sample_market
 from tradeplay.data.store import DatasetKey
 from tradeplay.domain.errors import VenueRejectedError
@@ -24,7 +25,7 @@ from tradeplay.services import (
 from tradeplay.settings import Settings
 
 START = 1_704_067_200_000  # 2024-01-01T00:00Z
-NOW = START + 20 * DAY_MS + 90_000  # a minute and a half into a bar: that bar is still open
+NOW = START + 380 * DAY_MS + 90_000  # a minute and a half into an hour: that bar is still open
 
 
 @pytest.fixture
@@ -32,12 +33,20 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_home=tmp_path / "home")
 
 
-def _venue(fail_on_call: int | None = None) -> FakeSource:
-    market = generate_sample_market(seed=5, start_ms=START, minutes=21 * 24 * 60)
-    return FakeSource(market.candles, market.funding, fail_on_call=fail_on_call, name="bybit")
+def _venue(fail_on_call: int | None = None, *, hourly: bool = True) -> FakeSource:
+    """Bybit as a fake: 400 days of generated hourly bars (or 21 days of minutes)."""
+    minutes = (400 if hourly else 21) * 24 * 60
+    market = generate_sample_market(seed=5, start_ms=START, minutes=minutes)
+    candles, timeframe = market.candles, Timeframe.parse("1m")
+    if hourly:
+        timeframe = Timeframe.parse("1h")
+        candles = resample(candles, Timeframe.parse("1m"), timeframe)
+    return FakeSource(
+        candles, market.funding, fail_on_call=fail_on_call, name="bybit", timeframe=timeframe
+    )
 
 
-def test_quickstart_fetches_two_weeks_of_real_minutes_when_the_venue_answers(
+def test_quickstart_fetches_a_year_of_real_hours_when_the_venue_answers(
     settings: Settings,
 ) -> None:
     venue = _venue()
@@ -47,12 +56,12 @@ def test_quickstart_fetches_two_weeks_of_real_minutes_when_the_venue_answers(
     assert (candles.key.exchange, candles.key.symbol, str(candles.key.timeframe)) == (
         "bybit",
         "BTCUSDT",
-        "1m",
+        "1h",
     )
-    # From the first whole minute after now - 14 days to the last closed one: the minute that is
-    # still open at now (1.5 min into day 20) is not stored.
-    assert candles.rows == 14 * 24 * 60 - 1
-    assert candles.last_ms == START + 20 * DAY_MS
+    # From the first whole hour after now - 365 days to the last closed one: the hour that is
+    # still open at now (1.5 min into day 380) is not stored.
+    assert candles.rows == 365 * 24 - 1
+    assert candles.last_ms == START + 380 * DAY_MS - 3_600_000
     assert not candles.generated
     assert all(not info.generated for info in result.datasets)
 
@@ -80,8 +89,9 @@ def test_offline_quickstart_never_asks_the_venue(settings: Settings) -> None:
 
 
 def test_download_stops_at_now_and_resampling_keeps_the_provenance(settings: Settings) -> None:
+    now = START + 20 * DAY_MS + 90_000
     request = DownloadRequest("BTCUSDT", Timeframe.parse("1m"), START, START + 30 * DAY_MS)
-    candles, funding = download(settings, _venue(), request, now_ms=NOW)
+    candles, funding = download(settings, _venue(hourly=False), request, now_ms=now)
     assert candles.added == 20 * 24 * 60 + 1
     assert funding.added == 61  # three a day for 20 days, and the one at day 20 00:00
     hourly = resample_dataset(

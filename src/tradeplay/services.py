@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from tradeplay.backtesting import BacktestOutcome, BacktestRequest, backtest_play
 from tradeplay.data.candles import Candles
 from tradeplay.data.download import (
     DownloadReport,
@@ -25,7 +26,7 @@ from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
 from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
 from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.play import CheckReport, check_play, show_play
+from tradeplay.play import CheckReport, check_play, load_play, show_play
 from tradeplay.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -34,8 +35,8 @@ Progress = Callable[[int, int], None]
 SourceFactory = Callable[[str], HistorySource]
 
 QUICKSTART_SYMBOL = "BTCUSDT"
-QUICKSTART_TIMEFRAME = Timeframe.parse("1m")
-QUICKSTART_DAYS = 14
+QUICKSTART_TIMEFRAME = Timeframe.parse("1h")
+QUICKSTART_DAYS = 365
 DAY_MS = 86_400_000
 
 
@@ -193,3 +194,18 @@ def check_play_file(path: Path) -> CheckReport:
 def show_play_file(path: Path) -> str:
     """The compiled play as a trader reads it: features, warm-up, rules, protections."""
     return show_play(path)
+
+
+def run_backtest_file(
+    settings: Settings,
+    play_path: Path,
+    request: BacktestRequest,
+    progress: Progress | None = None,
+) -> BacktestOutcome:
+    """Backtest a play file on the best stored data for it and write the report."""
+    return backtest_play(open_store(settings), load_play(play_path), request, progress)
+
+
+def default_run_folder(settings: Settings, play_path: Path) -> Path:
+    """Where a backtest's files go when the trader names no folder."""
+    return settings.data_home / "runs" / play_path.stem
