@@ -110,8 +110,11 @@ class Engine:
         drawdown's peak and trough, and the last value — exactly the points at which a bar-by-bar
         update could change the risk state, so a halt is never missed between calls.
         """
-        if len(equity) == 0:
-            return
+        limits = self.config.limits
+        if len(equity) == 0 or (
+            limits.max_daily_loss_percent is None and limits.max_drawdown_percent is None
+        ):
+            return  # no limit reads the path of equity between calls: nothing to feed
         days = ts_ms // 86_400_000
         for start, end in _segments(days):
             for index in _risk_points(equity[start:end], float(self.risk.equity_peak)):

@@ -113,10 +113,15 @@ class ExecutionManager:
         return True
 
     def _reconcile(self, order: OrderSubmitted, events: Sequence[OrderEvent]) -> None:
-        """After an instruction: the exchange must know the order, working or already filled."""
+        """After an instruction: the exchange must know the order, working or already filled.
+
+        An answer about the order is the exchange's own word; without one, its open orders are
+        asked (the venue may have taken the order and lost the reply).
+        """
+        if any(event.client_order_id == order.client_order_id for event in events):
+            return
         working = {o.client_order_id for o in self._exchange.open_orders(self._symbol)}
-        answered = {event.client_order_id for event in events}
-        if order.client_order_id not in working | answered:
+        if order.client_order_id not in working:
             raise StateCorruptionError(
                 f"order {order.client_order_id} vanished: the exchange neither reported it "
                 "working nor answered it"
