@@ -1,0 +1,147 @@
+"""The engine's loop against the simulated exchange: sequences, refusals, vetoes, protection."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.domain.events import OrderEvent, OrderRejected, OrderSubmitted
+from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.domain.values import PositionSide
+from tradeplay.engine.clock import BarClock
+from tradeplay.engine.engine import Engine, EngineConfig
+from tradeplay.engine.risk import RiskLimits
+from tradeplay.play import CompiledPlay, compile_play
+from tradeplay.sim.config import SimConfig
+from tradeplay.sim.exchange import SimulatedExchange
+from tradeplay.sim.funding import FundingSource
+
+HOUR = 3_600_000
+T0 = 1_704_067_200_000  # 2024-01-01T00:00Z
+BTC = bybit_linear("BTCUSDT")
+
+PLAY = """\
+schema_version: 1
+symbol: BTCUSDT
+timeframe: 1h
+features:
+  atr: {{kind: atr, period: 2}}
+long:
+  entry: close > 0
+  exit: close < 0
+short:
+  entry: close < 0
+  exit: close > 1e12
+{extra}
+"""
+
+
+def _play(extra: str = "") -> CompiledPlay:
+    return compile_play(PLAY.format(extra=extra), "engine.yaml")
+
+
+def _bars(closes: Sequence[float]) -> NDArray[np.float64]:
+    rows = [[T0 + i * HOUR, c, c + 10, c - 10, c, 100.0] for i, c in enumerate(closes)]
+    return np.array(rows, dtype=np.float64)
+
+
+class _Setup:
+    def __init__(
+        self, play: CompiledPlay, *, capital: str = "10000", limits: RiskLimits | None = None
+    ):
+        self.exchange = SimulatedExchange(
+            BTC,
+            SimConfig(
+                starting_cash=Decimal(10_000),
+                leverage=Decimal(1),
+                timeframe=play.play.timeframe,
+                funding=FundingSource.constant(Decimal(0), BTC.funding_interval),
+            ),
+        )
+        self.clock = BarClock(T0)
+        self.engine = Engine(
+            play,
+            self.exchange,
+            self.clock,
+            EngineConfig("BTCUSDT", Decimal(1), limits or RiskLimits()),
+        )
+
+    def bar(self, bars: NDArray[np.float64], i: int, fired: str = "", atr: float = 20.0) -> None:
+        self.exchange.advance(bars, i, i + 1)
+        self.clock.set_ms(int(bars[i, 0]) + HOUR)
+        signals = {
+            r: r in fired.split() for r in ("long.entry", "long.exit", "short.entry", "short.exit")
+        }
+        columns = {"close": float(bars[i, 4]), "atr": atr, "atr.value": atr}
+        self.engine.on_bar_close(i, signals, columns, bars[: i + 1, 4])
+
+
+def test_an_entry_fills_at_the_next_open_with_its_atr_stop_placed_at_the_fill() -> None:
+    setup = _Setup(_play("stop_loss: {method: atr, multiple: 2, atr: atr}"))
+    bars = _bars([40_000, 40_100, 40_200])
+    setup.bar(bars, 0)
+    setup.bar(bars, 1, "long.entry", atr=50.0)
+    setup.bar(bars, 2)
+    position = setup.exchange.position("BTCUSDT")
+    assert position.side is PositionSide.LONG
+    assert position.entry_price == Decimal("40200")  # the open of bar 2
+    assert setup.exchange.trading_stop("BTCUSDT").stop_loss == Decimal("40100")  # 40200 - 2 × 50
+
+
+def test_an_entry_below_the_minimum_is_refused_with_the_instruments_words() -> None:
+    setup = _Setup(_play("sizing: {method: fixed_notional, amount: 4}"))
+    bars = _bars([40_000, 40_100])
+    setup.bar(bars, 0, "long.entry")
+    (decision,) = setup.engine.journal.decisions
+    assert decision.outcome == "refused"
+    assert "below the minimum order quantity 0.001" in decision.detail
+    assert setup.exchange.open_orders() == ()
+
+
+def test_the_kill_switch_vetoes_entries_before_anything_is_sent() -> None:
+    setup = _Setup(_play(), limits=RiskLimits(kill_switch=True))
+    bars = _bars([40_000, 40_100])
+    setup.bar(bars, 0, "long.entry")
+    assert [d.outcome for d in setup.engine.journal.decisions] == ["vetoed"]
+    assert setup.exchange.open_orders() == ()
+
+
+class _RefusingCloses(SimulatedExchange):
+    """An exchange that refuses every reduce-only order, to break a reversal's first step."""
+
+    def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
+        if order.reduce_only:
+            return (
+                OrderRejected(
+                    client_order_id=order.client_order_id,
+                    time=order.time,
+                    reason="refused for the test",
+                ),
+            )
+        return super().submit(order)
+
+
+def test_a_reversal_whose_exit_is_refused_does_not_open_the_other_side() -> None:
+    setup = _Setup(_play(), exchange=_RefusingCloses)
+    bars = _bars([40_000, 40_100, 40_200, 40_300])
+    setup.bar(bars, 0, "long.entry")
+    setup.bar(bars, 1)
+    setup.bar(bars, 2, "short.entry")  # reversal: close the long, then open a short
+    outcomes = [(d.step, d.outcome) for d in setup.engine.journal.decisions]
+    assert outcomes[-1] == ("exit_long", "rejected")
+    assert setup.exchange.open_orders() == ()
+    setup.bar(bars, 3)
+    assert setup.exchange.position("BTCUSDT").side is PositionSide.LONG
+
+
+def test_the_maximum_holding_time_closes_the_position_with_its_own_reason() -> None:
+    setup = _Setup(_play("max_holding: 2"))
+    bars = _bars([40_000] * 6)
+    setup.bar(bars, 0, "long.entry")
+    for i in range(1, 6):
+        setup.bar(bars, i)
+    assert setup.exchange.position("BTCUSDT").is_flat
+    assert "max_holding" in setup.engine.execution.exit_reasons.values()
