@@ -50,9 +50,13 @@ def _bars(closes: Sequence[float]) -> NDArray[np.float64]:
 
 class _Setup:
     def __init__(
-        self, play: CompiledPlay, *, capital: str = "10000", limits: RiskLimits | None = None
-    ):
-        self.exchange = SimulatedExchange(
+        self,
+        play: CompiledPlay,
+        *,
+        limits: RiskLimits | None = None,
+        exchange: type[SimulatedExchange] = SimulatedExchange,
+    ) -> None:
+        self.exchange = exchange(
             BTC,
             SimConfig(
                 starting_cash=Decimal(10_000),
