@@ -189,6 +189,8 @@ def test_quickstart_backtests_the_example_play_and_writes_the_report(home: Path)
         assert (folder / name).is_file(), name
     html = (folder / "report.html").read_text()
     assert "GENERATED" in html
+    # The sample market is 1-minute bars: the hourly run follows each hour's exact path.
+    assert "exact path of its 1-minute candles" in (folder / "metrics.json").read_text()
     assert '<script src="http' not in html
 
 

@@ -22,6 +22,7 @@ from tradeplay.reports.model import DataLabel, RunResult
 from tradeplay.reports.report import ReportFiles, write_report
 
 Progress = Callable[[int, int], None]
+ONE_MINUTE = Timeframe.parse("1m")
 
 
 class QualityGateError(RejectedError):
@@ -66,7 +67,7 @@ def backtest_play(
     if not capital > 0:
         raise QualityGateError(f"quality gate failed: starting capital {capital} is not positive")
     dataset = choose_dataset(store, symbol, timeframe)
-    candles = _candles(store, dataset, timeframe, request)
+    candles, minutes = _candles(store, dataset, timeframe, request)
     funding = _funding(store, dataset.key, request)
     label = DataLabel(
         f"{dataset.key.exchange} {symbol} {dataset.key.timeframe}: {dataset.source}",
@@ -80,6 +81,7 @@ def backtest_play(
         data=label,
         capital=capital,
         funding=funding,
+        minutes=minutes,
     )
     result = run_backtest(backtest, progress)
     files = write_report(result, request.out_dir)
@@ -115,14 +117,17 @@ def choose_dataset(store: CandleStore, symbol: str, timeframe: Timeframe) -> Dat
 
 def _candles(
     store: CandleStore, dataset: DatasetInfo, timeframe: Timeframe, request: BacktestRequest
-) -> Candles:
+) -> tuple[Candles, Candles | None]:
+    """The run's bars, and the 1-minute bars under them when the data is 1-minute candles
+    (the exchange then follows each bar's exact path)."""
     base = dataset.key.timeframe
     assert base is not None  # choose_dataset picks candle datasets only
     candles = store.load_candles(dataset.key, request.start_ms, request.until_ms)
     bars = resample(candles, base, timeframe)
     if len(bars) == 0:
         raise DataNotFoundError(f"{dataset.key}: no complete {timeframe} bar in the chosen range")
-    return bars
+    exact = base == ONE_MINUTE and timeframe != ONE_MINUTE
+    return bars, candles if exact else None
 
 
 def _funding(store: CandleStore, key: DatasetKey, request: BacktestRequest) -> FundingRates | None:

@@ -63,6 +63,9 @@ class Backtest:
     """A constant rate instead of stored rates (``0`` switches funding off)."""
     slippage_bps: Decimal = Decimal(0)
     limits: RiskLimits = field(default_factory=RiskLimits)
+    minutes: Candles | None = None
+    """1-minute bars under a larger-timeframe run: the exchange then walks each bar's exact
+    path minute by minute instead of the pessimistic rule."""
 
     @property
     def starting_cash(self) -> Decimal:
@@ -82,11 +85,12 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         fired |= output.signals[rule]
     wake = np.flatnonzero(fired)
     names = list(output.columns)
+    minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
     start, lookback = 0, _closes_lookback(backtest.play)
     while start < len(bars):
         stop = _next_call(wake, start, engine.wake_at(), len(bars))
         before = exchange.position(backtest.symbol)
-        result = exchange.advance(bars, start, stop)
+        result = exchange.advance(bars, start, stop, minutes=minutes)
         after = exchange.position(backtest.symbol)
         curve.record(bars, (start, result.end), result, before, after)
         engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
@@ -289,7 +293,12 @@ def _config(backtest: Backtest, exchange: SimulatedExchange) -> dict[str, Any]:
         "fee_tier": play.account.fee_tier,
         "slippage_bps": str(backtest.slippage_bps),
         "funding": _funding_text(backtest),
-        "fills": "market orders at the next bar's open; stop before target within a bar",
+        "fills": "market orders at the next bar's open; within a bar "
+        + (
+            "the exact path of its 1-minute candles"
+            if backtest.minutes is not None
+            else "the pessimistic path (stop before target)"
+        ),
         "instrument": backtest.instrument.snapshot,
     }
 
