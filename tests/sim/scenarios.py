@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from tradeplay.domain.events import OrderEvent, OrderFilled, OrderSubmitted
 from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import (
     ClientOrderId,
     OrderType,
@@ -82,6 +83,7 @@ class Scenario:
         trigger: str | None = None,
         tif: str = "gtc",
         reduce_only: bool = False,
+        protection: Protection | None = None,
     ) -> tuple[OrderEvent, ...]:
         """Send an order now (after the last bar processed); returns the exchange's answer."""
         event = OrderSubmitted(
@@ -95,6 +97,7 @@ class Scenario:
             trigger_price=None if trigger is None else Decimal(trigger),
             time_in_force=TimeInForce(tif),
             reduce_only=reduce_only,
+            protection=protection,
         )
         answer = tuple(self.exchange.submit(event))
         self.log.extend((self.next_bar - 1, e) for e in answer)

@@ -137,3 +137,33 @@ def test_equity_is_wallet_plus_unrealized_pnl_at_each_close() -> None:
     result = scenario.exchange.advance(scenario.bars, 2, 3)
     # 10 000 − 0.055 entry fee + 1 × (101.5 − 100)
     assert np.array_equal(result.equity, np.array([10_001.445]))
+
+
+def test_protection_attached_to_an_entry_is_placed_at_the_fill_and_guards_that_bar() -> None:
+    """2 % / 4 % from the fill at 100: stop 98, target 104; the entry bar's low reaches 97."""
+    from tradeplay.domain.protection import Level, LevelKind, Protection
+
+    scenario = Scenario([BAR0, (100, 100.5, 97, 99)])
+    bracket = Protection(
+        Level(LevelKind.FRACTION, Decimal("0.02")), Level(LevelKind.FRACTION, Decimal("0.04"))
+    )
+    scenario.order("entry", "buy", protection=bracket)
+    scenario.finish()
+    assert scenario.fills() == [
+        (1, "entry", "buy", "1", "100", "0.055", "taker"),
+        (1, "sl-1", "sell", "1", "98", "0.0539", "taker"),
+    ]
+
+
+def test_attached_levels_round_to_the_tick_toward_the_entry() -> None:
+    """A 1.55 distance from 100.0 (tick 0.1): stop 98.45 → 98.5, target 101.55 → 101.5."""
+    from tradeplay.domain.protection import Level, LevelKind, Protection
+
+    scenario = Scenario([BAR0, (100, 100.5, 99.5, 100)])
+    bracket = Protection(
+        Level(LevelKind.DISTANCE, Decimal("1.55")), Level(LevelKind.DISTANCE, Decimal("1.55"))
+    )
+    scenario.order("entry", "buy", protection=bracket)
+    scenario.finish()
+    stop = scenario.exchange.trading_stop("BTCUSDT")
+    assert (stop.stop_loss, stop.take_profit) == (Decimal("98.5"), Decimal("101.5"))
