@@ -87,6 +87,7 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     names = list(output.columns)
     minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
     start, lookback = 0, _closes_lookback(backtest.play)
+    reported = 0
     while start < len(bars):
         stop = _next_call(wake, start, engine.wake_at(), len(bars))
         before = exchange.position(backtest.symbol)
@@ -95,13 +96,18 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         curve.record(bars, (start, result.end), result, before, after)
         engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
         bar = result.bar
-        clock.set_ms(int(bars[bar, 0]) + backtest.play.play.timeframe.ms)
-        signals = {rule: bool(output.signals[rule][bar]) for rule in RULES}
-        columns = {name: float(output.columns[name][bar]) for name in names}
-        engine.on_bar_close(bar, signals, columns, bars[max(0, bar - lookback) : bar + 1, 4])
         start = result.end
-        if progress is not None:
+        # A bar where only an order event happened (no rule fired, no holding time ran out)
+        # changes nothing the engine decides unless it reacts to fills (trailing stop, holding
+        # time, Kelly sizing): live, its call on that bar would do nothing either.
+        if fired[bar] or bar == engine.wake_at() or engine.reacts_to_fills or start == len(bars):
+            clock.set_ms(int(bars[bar, 0]) + backtest.play.play.timeframe.ms)
+            signals = {rule: bool(output.signals[rule][bar]) for rule in RULES}
+            columns = {name: float(output.columns[name][bar]) for name in names}
+            engine.on_bar_close(bar, signals, columns, bars[max(0, bar - lookback) : bar + 1, 4])
+        if progress is not None and (start - reported >= len(bars) // 200 or start == len(bars)):
             progress(start, len(bars))
+            reported = start
     if exchange.close_at_last_price("end_of_data") is not None:
         curve.settle_last(exchange, bars)
     return _result(

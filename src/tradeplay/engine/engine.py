@@ -45,7 +45,7 @@ from tradeplay.engine.risk import (
 from tradeplay.engine.sizing import SizeRefused, size_entry
 from tradeplay.engine.strategy import Intent, decide
 from tradeplay.play.compiler import CompiledPlay
-from tradeplay.play.risk import Kelly, VolatilityTarget
+from tradeplay.play.risk import Kelly, Off, VolatilityTarget
 from tradeplay.ports import Clock, Exchange, TradingStop
 
 
@@ -159,6 +159,18 @@ class Engine:
                 done = self.execution.close(intent, position, now, bar, reason)
             if not done:
                 break  # a failed step ends the sequence: never open the other side blind
+
+    @property
+    def reacts_to_fills(self) -> bool:
+        """Whether a bar with only a fill (no rule fired) can change what this engine does:
+        it places a trailing stop after an entry fills, counts the holding time from the
+        fill, or sizes by Kelly from closed trades."""
+        play = self.play.play
+        return (
+            not isinstance(play.trailing_stop, Off)
+            or self.play.max_holding_bars is not None
+            or isinstance(play.sizing, Kelly)
+        )
 
     def wake_at(self) -> int | None:
         """The next bar the engine must see even without a signal (maximum holding time)."""
