@@ -72,3 +72,14 @@ def test_the_canonical_ledger_balances_to_the_cent(canonical: RunResult) -> None
     trades_net = sum((trade.net_pnl for trade in canonical.trades), Decimal(0))
     final = Decimal(str(canonical.final_equity))
     assert abs(final - (Decimal(10_000) + trades_net)) < Decimal("0.01")
+
+
+def test_the_equity_curve_is_cash_when_flat_and_ends_flat(canonical: RunResult) -> None:
+    curve = canonical.equity
+    flat = curve.position_value == 0.0
+    assert flat.any()
+    assert not flat.all()
+    np.testing.assert_allclose(curve.cash[flat], curve.equity[flat], rtol=1e-12)
+    assert curve.position_value[-1] == 0.0
+    # Cash moves only on fills and funding: between them it is constant while a position is held.
+    assert len(np.unique(np.round(curve.cash, 6))) < len(curve.cash) / 4

@@ -93,7 +93,7 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         before = exchange.position(backtest.symbol)
         result = exchange.advance(bars, start, stop, minutes=minutes)
         after = exchange.position(backtest.symbol)
-        curve.record(bars, (start, result.end), result, before, after)
+        curve.record((start, result.end), result, before, after)
         engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
         bar = result.bar
         start = result.end
@@ -108,10 +108,16 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         if progress is not None and (start - reported >= len(bars) // 200 or start == len(bars)):
             progress(start, len(bars))
             reported = start
-    if exchange.close_at_last_price("end_of_data") is not None:
-        curve.settle_last(exchange, bars)
+    closed = exchange.close_at_last_price("end_of_data") is not None
+    final_wallet = float(exchange.account().wallet_balance) if closed else None
+    cash, position_value = curve.finish(bars, final_wallet)
     return _result(
-        backtest, bars=bars, exchange=exchange, engine=engine, curve=curve, columns=output.columns
+        backtest,
+        bars=bars,
+        exchange=exchange,
+        engine=engine,
+        curve=(curve.equity, cash, position_value),
+        columns=output.columns,
     )
 
 
@@ -164,39 +170,45 @@ def _next_call(wake: NDArray[np.intp], start: int, holding: int | None, n: int) 
 
 
 class _Curve:
-    """Equity, cash and position value per bar, filled span by span.
+    """Equity per bar as the exchange reports it; cash and position value derived at the end.
 
     Within a span the position is constant except on its last bar (where an event may have
-    changed it), so cash and position value follow from the equity the exchange reports.
+    changed it), so a span is remembered by its position before and after, and the per-bar
+    columns are built in one vectorised step by :meth:`finish`.
     """
 
     def __init__(self, n: int) -> None:
         self.equity = np.empty(n)
-        self.cash = np.empty(n)
-        self.position_value = np.empty(n)
+        self._ends: list[int] = []
+        self._before: list[tuple[float, float]] = []
+        self._after: list[tuple[float, float]] = []
 
     def record(
-        self,
-        bars: NDArray[np.float64],
-        span: tuple[int, int],
-        result: AdvanceResult,
-        before: Position,
-        after: Position,
+        self, span: tuple[int, int], result: AdvanceResult, before: Position, after: Position
     ) -> None:
         start, end = span
         self.equity[start:end] = result.equity
-        closes = bars[start:end, 4]
-        sizes = np.full(end - start, float(before.size))
-        basis = np.full(end - start, float(before.cost_basis))
-        sizes[-1], basis[-1] = float(after.size), float(after.cost_basis)
-        self.position_value[start:end] = sizes * closes
-        self.cash[start:end] = result.equity - (sizes * closes - basis)
+        self._ends.append(end)
+        self._before.append((float(before.size), float(before.cost_basis)))
+        self._after.append((float(after.size), float(after.cost_basis)))
 
-    def settle_last(self, exchange: SimulatedExchange, bars: NDArray[np.float64]) -> None:
-        """After the end-of-data close the last bar shows the flat account (fee paid)."""
-        wallet = float(exchange.account().wallet_balance)
-        self.equity[-1] = self.cash[-1] = wallet
-        self.position_value[-1] = 0.0
+    def finish(
+        self, bars: NDArray[np.float64], final_wallet: float | None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(cash, position_value)`` per bar; ``final_wallet`` after an end-of-data close."""
+        ends = np.array(self._ends, dtype=np.intp)
+        lengths = np.diff(ends, prepend=0)
+        before = np.array(self._before).reshape(-1, 2)
+        sizes = np.repeat(before[:, 0], lengths)
+        basis = np.repeat(before[:, 1], lengths)
+        after = np.array(self._after).reshape(-1, 2)
+        sizes[ends - 1], basis[ends - 1] = after[:, 0], after[:, 1]
+        position_value = sizes * bars[: len(sizes), 4]
+        cash = self.equity - (position_value - basis)
+        if final_wallet is not None:  # the last bar shows the flat account, fee paid
+            self.equity[-1] = cash[-1] = final_wallet
+            position_value[-1] = 0.0
+        return cash, position_value
 
 
 _SYSTEM_REASONS = {
@@ -237,7 +249,7 @@ def _result(
     bars: NDArray[np.float64],
     exchange: SimulatedExchange,
     engine: Engine,
-    curve: _Curve,
+    curve: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]],
     columns: Mapping[str, NDArray[np.float64]],
 ) -> RunResult:
     play = backtest.play.play
@@ -265,9 +277,9 @@ def _result(
         fills=tuple(fills),
         equity=EquityCurve.from_columns(
             ts=bars[:, 0].astype(np.int64),
-            equity=curve.equity,
-            cash=curve.cash,
-            position_value=curve.position_value,
+            equity=curve[0],
+            cash=curve[1],
+            position_value=curve[2],
         ),
         bars=backtest.candles,
         overlays=overlays,
