@@ -9,8 +9,10 @@ import numpy as np
 
 from tests.domain.builders import T0, fill
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.position import Position
 from tradeplay.domain.values import PositionSide
 from tradeplay.engine.trades import build_trades
+from tradeplay.reports.model import TradeRecord
 
 D = Decimal
 T0_MS = int(T0.timestamp() * 1000)
@@ -28,6 +30,23 @@ def _reason(fill: Fill) -> str:
     return "signal"
 
 
+def _build(fills: list[Fill]) -> list[TradeRecord]:
+    """Trades with each fill's realized PnL from a Position, as the exchange computes it."""
+    position, realized = Position(symbol="BTCUSDT"), {}
+    for each in fills:
+        after = position.apply_fill(each)
+        realized[each.trade_id] = after.realized_pnl - position.realized_pnl
+        position = after
+    return build_trades(
+        "BTCUSDT",
+        fills,
+        bars=BARS,
+        funding=_no_funding,
+        reason_of=_reason,
+        realized_of=lambda each: realized[each.trade_id],
+    )
+
+
 def test_a_long_built_in_two_fills_and_closed_in_two_is_one_trade() -> None:
     fills = [
         fill("buy", "1", "100", fee="0.1", seconds=1),
@@ -35,7 +54,7 @@ def test_a_long_built_in_two_fills_and_closed_in_two_is_one_trade() -> None:
         fill("sell", "0.5", "120", fee="0.05", seconds=4),
         fill("sell", "1.5", "130", fee="0.15", seconds=6),
     ]
-    (trade,) = build_trades("BTCUSDT", fills, BARS, _no_funding, _reason)
+    (trade,) = _build(fills)
     assert trade.side is PositionSide.LONG
     assert (trade.entry_price, trade.exit_price, trade.qty) == (D("105"), D("127.5"), D("2"))
     assert trade.gross_pnl == D("45")  # 0.5 × 15 + 1.5 × 25
@@ -52,11 +71,11 @@ def test_a_reversal_in_one_fill_closes_one_trade_and_opens_the_next() -> None:
         fill("buy", "3", "90", fee="0.3", seconds=3),
         fill("sell", "2", "95", fee="0.2", seconds=5),
     ]
-    short, long = build_trades("BTCUSDT", fills, BARS, _no_funding, _reason)
+    short, long = _build(fills)
     assert (short.side, short.gross_pnl, short.fees) == (PositionSide.SHORT, D("10"), D("0.2"))
     assert (long.side, long.entry_price, long.qty) == (PositionSide.LONG, D("90"), D("2"))
     assert (long.gross_pnl, long.fees) == (D("10"), D("0.4"))
 
 
 def test_a_position_still_open_has_no_record_yet() -> None:
-    assert build_trades("BTCUSDT", [fill("buy", "1", "100")], BARS, _no_funding, _reason) == []
+    assert _build([fill("buy", "1", "100")]) == []

@@ -243,6 +243,18 @@ def _funding_between(exchange: SimulatedExchange) -> Callable[[datetime, datetim
     return paid
 
 
+def _realized(exchange: SimulatedExchange) -> Callable[[Fill], Decimal]:
+    """Each fill's realized PnL as the exchange's ledger booked it (by trade id)."""
+    booked = {
+        entry.reference: entry.amount for entry in exchange.ledger().entries(EntryKind.REALIZED_PNL)
+    }
+
+    def realized_of(fill: Fill) -> Decimal:
+        return booked.get(fill.trade_id, Decimal(0))
+
+    return realized_of
+
+
 def _result(
     backtest: Backtest,
     *,
@@ -255,7 +267,12 @@ def _result(
     play = backtest.play.play
     fills = exchange.fills()
     trades = build_trades(
-        backtest.symbol, fills, bars, _funding_between(exchange), _reasons(engine)
+        backtest.symbol,
+        fills,
+        bars=bars,
+        funding=_funding_between(exchange),
+        reason_of=_reasons(engine),
+        realized_of=_realized(exchange),
     )
     account = exchange.account()
     overlays = {

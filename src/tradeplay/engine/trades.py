@@ -2,9 +2,9 @@
 
 A trade opens with the fill that leaves flat and closes with the fill that returns to flat; a fill
 that goes through zero (a reversal in one order) closes one trade and opens the next with the
-rest, its fee shared in proportion to the quantities. PnL comes from applying the fills to a
-:class:`~tradeplay.domain.position.Position`, so it is the same exact arithmetic the exchange
-uses. Excursions (MAE / MFE) are measured on the bars from the entry bar to the exit bar.
+rest, its fee shared in proportion to the quantities. A fill's realized PnL is the exchange's own
+figure (its ledger), so trades add up to the account exactly; in a reversal it belongs to the
+closing part. Excursions (MAE / MFE) are measured on the bars from the entry bar to the exit bar.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.domain.fill import Fill
-from tradeplay.domain.position import Position
 from tradeplay.domain.values import ZERO, PositionSide, Symbol, to_decimal
 from tradeplay.reports.model import TradeRecord
 
 FundingBetween = Callable[[datetime, datetime], Decimal]
 """Funding paid (positive) by the position between two times: ``(entry, exit]``."""
+RealizedOf = Callable[[Fill], Decimal]
+"""The PnL a fill realized, as the exchange booked it (0 for a fill that only opens)."""
 
 
 @dataclass(slots=True)
@@ -47,31 +48,35 @@ class TradeBuilder:
     def __init__(
         self,
         symbol: Symbol,
+        *,
         bars: NDArray[np.float64],
         funding: FundingBetween,
         reason_of: Callable[[Fill], str],
+        realized_of: RealizedOf,
     ) -> None:
         self._symbol = symbol
         self._bars = bars
         self._funding = funding
         self._reason_of = reason_of
-        self._position = Position(symbol=symbol)
+        self._realized_of = realized_of
+        self._size = ZERO
+        """Signed position size after the fills seen so far."""
         self._open: _Open | None = None
         self.trades: list[TradeRecord] = []
 
     def add(self, fill: Fill) -> None:
-        before = self._position.size
-        closing = (
-            min(fill.qty, abs(before)) if before and (before > 0) != (fill.side.sign > 0) else ZERO
-        )
+        before = self._size
+        against = before != 0 and (before > 0) != (fill.side.sign > 0)
+        closing = min(fill.qty, abs(before)) if against else ZERO
         if closing:
-            self._book_exit(replace(fill, qty=closing, fee=fill.fee * closing / fill.qty))
+            part = replace(fill, qty=closing, fee=fill.fee * closing / fill.qty)
+            self._book_exit(part, self._realized_of(fill))
         opening = fill.qty - closing
         if opening:
             self._book_entry(replace(fill, qty=opening, fee=fill.fee * opening / fill.qty))
 
     def _book_entry(self, fill: Fill) -> None:
-        self._position = self._position.apply_fill(fill)
+        self._size += fill.signed_qty
         if self._open is None:
             side = PositionSide.LONG if fill.side.sign > 0 else PositionSide.SHORT
             self._open = _Open(side, fill.time, self._bar_of(fill.time))
@@ -79,19 +84,18 @@ class TradeBuilder:
         trade.entry_qty += fill.qty
         trade.entry_value += fill.qty * fill.price
         trade.fees += fill.fee
-        trade.max_qty = max(trade.max_qty, self._position.qty)
+        trade.max_qty = max(trade.max_qty, abs(self._size))
 
-    def _book_exit(self, fill: Fill) -> None:
-        realized_before = self._position.realized_pnl
-        self._position = self._position.apply_fill(fill)
+    def _book_exit(self, fill: Fill, realized: Decimal) -> None:
+        self._size += fill.signed_qty
         trade = self._open
         assert trade is not None  # a reducing fill needs an open position
-        trade.realized += self._position.realized_pnl - realized_before
+        trade.realized += realized
         trade.exit_qty += fill.qty
         trade.exit_value += fill.qty * fill.price
         trade.fees += fill.fee
         trade.reasons.append(self._reason_of(fill))
-        if self._position.is_flat:
+        if self._size == 0:
             self.trades.append(self._close(trade, fill.time))
             self._open = None
 
@@ -138,12 +142,16 @@ class TradeBuilder:
 def build_trades(
     symbol: Symbol,
     fills: Sequence[Fill],
+    *,
     bars: NDArray[np.float64],
     funding: FundingBetween,
     reason_of: Callable[[Fill], str],
+    realized_of: RealizedOf,
 ) -> list[TradeRecord]:
     """Closed trades of ``fills`` (a position still open at the end has no record)."""
-    builder = TradeBuilder(symbol, bars, funding, reason_of)
+    builder = TradeBuilder(
+        symbol, bars=bars, funding=funding, reason_of=reason_of, realized_of=realized_of
+    )
     for fill in fills:
         builder.add(fill)
     return builder.trades
