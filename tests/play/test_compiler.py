@@ -15,11 +15,11 @@ from tradeplay.play import (
     CompiledPlay,
     check_play,
     compile_play,
-    feature_columns,
     load_play,
     show_play,
     signals,
 )
+from tradeplay.play.runner import PlaySignals
 from tradeplay.play.schema import Environment
 
 H1 = Timeframe.parse("1h")
@@ -198,12 +198,7 @@ def test_signals_from_computed_features_for_all_four_rules() -> None:
         short={"entry": "crosses_below(fast, slow)", "exit": "crosses_above(fast, slow)"}
     )
     bars = _ramp_bars()
-    columns = {
-        name: bars[:, i + 1] for i, name in enumerate(("open", "high", "low", "close", "volume"))
-    }
-    for ref in play.features:
-        columns.update(feature_columns(ref, ref.feature().batch(bars)))
-    result = signals(play, columns)
+    result = signals(play, PlaySignals(play).frame.batch(bars))
     assert set(result) == {"long.entry", "long.exit", "short.entry", "short.exit"}
     assert all(values.dtype == np.bool_ and len(values) == len(bars) for values in result.values())
     # a down-then-up ramp: the fast EMA crosses the slow one upwards exactly once, after warm-up

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -74,9 +73,10 @@ class NamedFeature:
     feature: Feature
     timeframe: Timeframe
 
-    def column_names(self) -> list[str]:
-        names = [f"{self.name}.{output}" for output in self.feature.outputs]
-        return [self.name, *names] if len(names) == 1 else names
+    def columns(self) -> list[tuple[str, int]]:
+        """``(column name, output index)`` of every column this feature provides."""
+        named = [(f"{self.name}.{output}", k) for k, output in enumerate(self.feature.outputs)]
+        return [(self.name, 0), *named] if len(named) == 1 else named
 
 
 class FeatureFrame:
@@ -94,7 +94,7 @@ class FeatureFrame:
         self.larger = tuple(sorted({f.timeframe for f in features if f.timeframe != timeframe}))
 
     def column_names(self) -> list[str]:
-        return [*BAR_NAMES, *(name for f in self.features for name in f.column_names())]
+        return [*BAR_NAMES, *(name for f in self.features for name, _ in f.columns())]
 
     def aggregation_params(self, larger: Timeframe) -> NDArray[np.float64]:
         return np.array([larger.ms, larger.ms // self.timeframe.ms], dtype=np.float64)
@@ -109,7 +109,7 @@ class FeatureFrame:
             else:
                 closed, completed_at = larger_bars[named.timeframe]
                 values = _visible(named.feature.batch(closed), completed_at, len(bars))
-            _store(columns, named, values)
+            columns.update({name: values[:, k] for name, k in named.columns()})
         return columns
 
     def _aggregate(
@@ -134,13 +134,6 @@ def _visible(
     known = latest >= 0
     spread[known] = values[latest[known]]
     return spread
-
-
-def _store(columns: Columns, named: NamedFeature, values: NDArray[np.float64]) -> None:
-    for k, output in enumerate(named.feature.outputs):
-        columns[f"{named.name}.{output}"] = values[:, k]
-    if len(named.feature.outputs) == 1:
-        columns[named.name] = values[:, 0]
 
 
 class FrameStream:
@@ -182,10 +175,7 @@ class FrameStream:
             self._latest[index] = stream.step(closed[named.timeframe]).copy()
 
     def _snapshot(self, bar: NDArray[np.float64]) -> dict[str, float]:
-        values: dict[str, Any] = {name: float(bar[1 + k]) for k, name in enumerate(BAR_NAMES)}
+        values = {name: float(bar[1 + k]) for k, name in enumerate(BAR_NAMES)}
         for named, latest in zip(self._frame.features, self._latest, strict=True):
-            for k, output in enumerate(named.feature.outputs):
-                values[f"{named.name}.{output}"] = float(latest[k])
-            if len(named.feature.outputs) == 1:
-                values[named.name] = float(latest[0])
+            values.update({name: float(latest[k]) for name, k in named.columns()})
         return values

@@ -13,7 +13,7 @@ rules, the column.
 
 from tradeplay.play.compiler import ColumnRef, CompiledPlay, compile_play, load_play
 from tradeplay.play.errors import ExpressionError, PlayError, PlayFileError, Problem
-from tradeplay.play.evaluate import evaluate, feature_columns, signals
+from tradeplay.play.evaluate import evaluate, signals
 from tradeplay.play.feature_refs import FeatureRef
 from tradeplay.play.parser import parse
 from tradeplay.play.report import CheckReport, check_play, show_play
@@ -33,7 +33,6 @@ __all__ = [
     "check_play",
     "compile_play",
     "evaluate",
-    "feature_columns",
     "load_play",
     "parse",
     "show_play",

@@ -30,24 +30,12 @@ from tradeplay.play.nodes import Arith, Call, Compare, Expr, Logic, Lookback, Na
 
 if TYPE_CHECKING:
     from tradeplay.play.compiler import CompiledPlay
-    from tradeplay.play.feature_refs import FeatureRef
 
 Array = NDArray[Any]
 Floats = NDArray[np.float64]
 Bools = NDArray[np.bool_]
 
 RULES: Final = ("long.entry", "long.exit", "short.entry", "short.exit")
-
-
-def feature_columns(feature: FeatureRef, values: Floats) -> dict[str, Floats]:
-    """Name the ``(n, outputs)`` matrix a feature computed as rule columns.
-
-    Every output is ``name.output``; a feature with one output is also ``name``.
-    """
-    named = {f"{feature.name}.{out}": values[:, j] for j, out in enumerate(feature.outputs)}
-    if len(feature.outputs) == 1:
-        named[feature.name] = values[:, 0]
-    return named
 
 
 def signals(compiled: CompiledPlay, columns: Mapping[str, Floats]) -> dict[str, Bools]:
