@@ -22,7 +22,7 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["CANDLE_COLUMNS", "FUNDING_COLUMNS", "Candles", "FundingRates"]
+__all__ = ["CANDLE_COLUMNS", "FUNDING_COLUMNS", "Candles", "FundingRates", "frozen_column"]
 
 #: Column order of a candle series, in files and in :meth:`Candles.columns`.
 CANDLE_COLUMNS: tuple[str, ...] = ("ts", "open", "high", "low", "close", "volume")
@@ -32,7 +32,7 @@ Indices = NDArray[np.integer[Any]] | NDArray[np.bool_]
 FUNDING_COLUMNS: tuple[str, ...] = ("ts", "rate")
 
 
-def _frozen_column(values: ArrayLike, dtype: type[np.generic], name: str) -> NDArray[Any]:
+def frozen_column(values: ArrayLike, dtype: type[np.generic], name: str) -> NDArray[Any]:
     """``values`` as a 1-D, C-contiguous, read-only array of ``dtype`` (no copy if it is one).
 
     Timestamps must already be integers: casting float times would silently truncate them.
@@ -91,7 +91,7 @@ class Candles:
     def __post_init__(self) -> None:
         for field in fields(self):
             dtype = np.int64 if field.name == "ts" else np.float64
-            frozen = _frozen_column(getattr(self, field.name), dtype, field.name)
+            frozen = frozen_column(getattr(self, field.name), dtype, field.name)
             object.__setattr__(self, field.name, frozen)
         _check_lengths(self, CANDLE_COLUMNS)
 
@@ -171,8 +171,8 @@ class FundingRates:
     rate: NDArray[np.float64]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "ts", _frozen_column(self.ts, np.int64, "ts"))
-        object.__setattr__(self, "rate", _frozen_column(self.rate, np.float64, "rate"))
+        object.__setattr__(self, "ts", frozen_column(self.ts, np.int64, "ts"))
+        object.__setattr__(self, "rate", frozen_column(self.rate, np.float64, "rate"))
         _check_lengths(self, FUNDING_COLUMNS)
 
     @classmethod

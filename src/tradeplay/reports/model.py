@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from tradeplay.data.candles import Candles
+from tradeplay.data.candles import Candles, frozen_column
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order
@@ -148,15 +148,11 @@ def _trade_problems(trade: TradeRecord) -> list[str]:
 
 
 def _frozen(values: ArrayLike, dtype: type[np.generic], name: str) -> NDArray[Any]:
-    """A 1-D, C-contiguous, read-only view of ``values`` as ``dtype`` (copies only if it must)."""
-    array = np.asarray(values)
-    if array.ndim != 1:
-        raise InputError(f"{name} must be one-dimensional, got shape {array.shape}")
-    if dtype is np.int64 and array.size and array.dtype.kind not in "iu":
-        raise InputError(f"{name} must hold integer milliseconds, got dtype {array.dtype}")
-    view = np.ascontiguousarray(array, dtype=dtype).view()
-    view.flags.writeable = False
-    return view
+    """The store's read-only column view; a wrong shape or dtype is an InputError here."""
+    try:
+        return frozen_column(values, dtype, name)
+    except ValueError as error:
+        raise InputError(str(error)) from None
 
 
 @dataclass(frozen=True, slots=True)
