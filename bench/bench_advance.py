@@ -1,7 +1,7 @@
 """Benchmark of the simulated exchange's fast path (not part of the pytest suite).
 
-    .venv/bin/python tests/sim/bench_advance.py            # 1,000,000 1m bars
-    .venv/bin/python tests/sim/bench_advance.py --bars 100000 --per-bar
+    .venv/bin/python bench/bench_advance.py            # 1,000,000 1m bars
+    .venv/bin/python bench/bench_advance.py --bars 100000 --per-bar
 
 A deterministic random walk (seed 7, no network), an EMA(10) / EMA(30) cross as the signal,
 long / flat: a market buy when the fast EMA crosses above, a reduce-only market sell when it
