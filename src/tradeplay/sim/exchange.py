@@ -67,7 +67,7 @@ from tradeplay.sim.config import SimConfig
 from tradeplay.sim.funding import FundingSource
 from tradeplay.sim.ledger import Ledger
 from tradeplay.sim.matching import Matcher
-from tradeplay.sim.protection import Protection
+from tradeplay.sim.protection import PositionGuard
 from tradeplay.sim.slippage import slipped_price
 from tradeplay.sim.submission import place, refusal
 
@@ -110,7 +110,7 @@ class SimulatedExchange:
         self._config = config
         self._ids = Ids()
         self._book = OrderBook()
-        self._protection = Protection(instrument)
+        self._protection = PositionGuard(instrument)
         self._clearing = Clearing(
             instrument, fees, self._ids, leverage=config.leverage, mode=config.margin_mode
         )

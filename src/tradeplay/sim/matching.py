@@ -69,7 +69,7 @@ from tradeplay.domain.values import (
 from tradeplay.ports import TradingStop
 from tradeplay.sim.book import Ids, OrderBook, Origin, Stage, WorkingOrder, end_order
 from tradeplay.sim.clearing import Clearing
-from tradeplay.sim.protection import Protection
+from tradeplay.sim.protection import PositionGuard
 from tradeplay.sim.slippage import SlippageModel, slipped_price
 from tradeplay.sim.triggers import Target, Trigger, collect, first_at, nearest
 
@@ -103,7 +103,7 @@ class Matcher:
         self,
         instrument: Instrument,
         book: OrderBook,
-        protection: Protection,
+        protection: PositionGuard,
         clearing: Clearing,
         ids: Ids,
         events: list[OrderEvent],

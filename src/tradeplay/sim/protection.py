@@ -39,15 +39,19 @@ from tradeplay.sim._scan import (
 )
 from tradeplay.sim.book import Origin
 
-__all__ = ["Leg", "Protection"]
+__all__ = ["Leg", "PositionGuard"]
 
 _INF: Final = float("inf")
 Leg = tuple[Origin, float, bool]
 """``(origin, level in ticks, rising)``: one armed leg and the move that fires it."""
 
 
-class Protection:
-    """The protective legs of one position."""
+class PositionGuard:
+    """The protective legs of one position: its take-profit, stop-loss and trailing stop.
+
+    (Not :class:`tradeplay.domain.protection.Protection`, which is what an *entry* asks for;
+    this is what the exchange holds on the position once it exists.)
+    """
 
     __slots__ = ("_tick", "stop_loss", "take_profit", "trail", "trailing_activation")
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from tradeplay.domain.values import Quantity
 from tradeplay.sim.book import OrderBook, Origin, Stage, WorkingOrder
-from tradeplay.sim.protection import Protection
+from tradeplay.sim.protection import PositionGuard
 
 __all__ = ["Target", "Trigger", "collect", "first_at", "nearest"]
 
@@ -36,7 +36,7 @@ class Trigger(NamedTuple):
 
 def collect(
     book: OrderBook,
-    protection: Protection,
+    protection: PositionGuard,
     size: Quantity,
     liquidation: tuple[float, bool] | None,
 ) -> list[Trigger]:
