@@ -250,3 +250,14 @@ def test_a_flip_clears_the_protection_and_the_stale_reduce_only_orders() -> None
     assert scenario.size == "-1"
     assert (2, "OrderDeactivated", "stop") in scenario.happenings()
     assert scenario.exchange.trading_stop("BTCUSDT").stop_loss is None
+
+
+def test_an_order_id_tells_which_of_the_exchanges_own_orders_it_was() -> None:
+    from tradeplay.domain.values import ClientOrderId
+    from tradeplay.sim.book import Origin
+
+    assert Origin.of(ClientOrderId("sl-12")) is Origin.STOP_LOSS
+    assert Origin.of(ClientOrderId("eod-3")) is Origin.END_OF_DATA
+    assert Origin.of(None) is Origin.LIQUIDATION
+    assert Origin.of(ClientOrderId("sl-ema")) is Origin.USER  # a trader's id that looks alike
+    assert Origin.of(ClientOrderId("bt-7")) is Origin.USER

@@ -35,7 +35,8 @@ from tradeplay.features.compute import bar_matrix
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.evaluate import RULES
 from tradeplay.play.runner import PlaySignals
-from tradeplay.reports.model import DataLabel, EquityCurve, RunResult
+from tradeplay.reports.model import DataLabel, EquityCurve, ExitReason, RunResult
+from tradeplay.sim.book import Origin
 from tradeplay.sim.config import SimConfig
 from tradeplay.sim.exchange import AdvanceResult, SimulatedExchange
 from tradeplay.sim.fees import FeeSchedule
@@ -108,7 +109,7 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         if progress is not None and (start - reported >= len(bars) // 200 or start == len(bars)):
             progress(start, len(bars))
             reported = start
-    closed = exchange.close_at_last_price("end_of_data") is not None
+    closed = exchange.close_at_last_price() is not None
     final_wallet = float(exchange.account().wallet_balance) if closed else None
     cash, position_value = curve.finish(bars, final_wallet)
     return _result(
@@ -211,24 +212,24 @@ class _Curve:
         return cash, position_value
 
 
-_SYSTEM_REASONS = {
-    "tp": "take_profit",
-    "sl": "stop_loss",
-    "ts": "trailing_stop",
-    "liq": "liquidation",
-    "end_of_data": "end_of_data",
+_EXIT_REASONS = {
+    Origin.TAKE_PROFIT: ExitReason.TAKE_PROFIT,
+    Origin.STOP_LOSS: ExitReason.STOP_LOSS,
+    Origin.TRAILING_STOP: ExitReason.TRAILING_STOP,
+    Origin.LIQUIDATION: ExitReason.LIQUIDATION,
+    Origin.END_OF_DATA: ExitReason.END_OF_DATA,
 }
 
 
 def _reasons(engine: Engine) -> Callable[[Fill], str]:
+    """Why a closing fill happened: the engine's own reason, or the exchange order's origin."""
+
     def reason_of(fill: Fill) -> str:
         cid = fill.client_order_id
-        if cid is None:
-            return "liquidation"
-        own = engine.execution.exit_reasons.get(cid)
+        own = None if cid is None else engine.execution.exit_reasons.get(cid)
         if own is not None:
             return own
-        return _SYSTEM_REASONS.get(cid.rsplit("-", 1)[0], "signal")
+        return _EXIT_REASONS.get(Origin.of(cid), ExitReason.SIGNAL).value
 
     return reason_of
 

@@ -62,12 +62,26 @@ class Stage(StrEnum):
 
 
 class Origin(StrEnum):
-    """Who placed the order: the trader, or the exchange for the position's protection."""
+    """Who placed the order: the trader, or the exchange itself (the position's protection, a
+    liquidation, the close at the end of the data). The exchange's own orders carry ids
+    ``<origin>-<n>`` (``sl-3``), so a fill tells where it came from."""
 
     USER = "user"
     TAKE_PROFIT = "tp"
     STOP_LOSS = "sl"
     TRAILING_STOP = "ts"
+    LIQUIDATION = "liq"
+    END_OF_DATA = "eod"
+
+    @classmethod
+    def of(cls, client_order_id: ClientOrderId | None) -> Origin:
+        """The origin of an order id; a liquidation fill has none (Bybit sends no link id)."""
+        if client_order_id is None:
+            return cls.LIQUIDATION
+        prefix, _, number = client_order_id.rpartition("-")
+        if number.isdigit() and prefix in cls._value2member_map_ and prefix != cls.USER:
+            return cls(prefix)
+        return cls.USER
 
 
 class Ids:
@@ -88,10 +102,10 @@ class Ids:
         self._trades += 1
         return TradeId(f"sim-t{self._trades}")
 
-    def system(self, prefix: str) -> ClientOrderId:
+    def system(self, origin: Origin) -> ClientOrderId:
         """An id for an order the exchange places itself (``tp-1``, ``sl-2``, ``liq-3`` …)."""
         self._system += 1
-        return ClientOrderId(f"{prefix}-{self._system}")
+        return ClientOrderId(f"{origin.value}-{self._system}")
 
 
 class WorkingOrder:

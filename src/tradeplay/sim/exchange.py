@@ -61,7 +61,7 @@ from tradeplay.domain.values import ClientOrderId, Liquidity, Price, Side, Symbo
 from tradeplay.ports import TradingStop
 from tradeplay.sim._scan import CANDIDATE, QUIET, scan
 from tradeplay.sim._schedule import NextSettlement
-from tradeplay.sim.book import Ids, OrderBook, WorkingOrder, end_order
+from tradeplay.sim.book import Ids, OrderBook, Origin, WorkingOrder, end_order
 from tradeplay.sim.clearing import Clearing
 from tradeplay.sim.config import SimConfig
 from tradeplay.sim.funding import FundingSource
@@ -221,7 +221,7 @@ class SimulatedExchange:
         """Every execution so far, in order: the run's fill record (fingerprinted by reports)."""
         return tuple(self._clearing.fills)
 
-    def close_at_last_price(self, reason: str = "end_of_data") -> Fill | None:
+    def close_at_last_price(self) -> Fill | None:
         """Close the whole position at the last close as a taker (± slippage); ``None`` if flat.
 
         For the end of a backtest, whose last bar has no next open to fill a market order at:
@@ -237,7 +237,7 @@ class SimulatedExchange:
         price = slipped_price(self._instrument, last, side, fraction)
         fill = self._clearing.book_fill(
             self._ids.order(),
-            self._ids.system(reason),
+            self._ids.system(Origin.END_OF_DATA),
             side,
             position.qty,
             price,

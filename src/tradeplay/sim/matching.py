@@ -237,7 +237,7 @@ class Matcher:
         """A take-profit / stop-loss / trailing stop fired: close the whole position at market."""
         size = self._clearing.position.size
         order = WorkingOrder(
-            self._ids.system(origin.value),
+            self._ids.system(origin),
             self._ids.order(),
             self._instrument.symbol,
             Side.SELL if size > 0 else Side.BUY,
@@ -261,7 +261,7 @@ class Matcher:
         # Bybit cancels the symbol's orders before it takes the position over.
         for order in self._book:
             self._cancel(order, "CancelAllBeforeLiq: the position is being liquidated")
-        client_order_id = self._ids.system("liq")
+        client_order_id = self._ids.system(Origin.LIQUIDATION)
         order_id = OrderId(f"sim-{client_order_id}")
         fill = self._clearing.take_over(trigger, order_id, self.time)
         self._events.append(OrderFilled(client_order_id=client_order_id, time=self.time, fill=fill))
