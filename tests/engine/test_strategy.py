@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradeplay.domain.values import PositionSide
-from tradeplay.engine.strategy import Intent, decide
+from tradeplay.engine.strategy import Intent, Step, decide
 
 FLAT, LONG, SHORT = PositionSide.FLAT, PositionSide.LONG, PositionSide.SHORT
 It = Intent
@@ -35,13 +35,18 @@ def _signals(fired: str) -> dict[str, bool]:
     ],
 )
 def test_intents_follow_the_rules(side: PositionSide, fired: str, expected: list[Intent]) -> None:
-    assert decide(_signals(fired), side) == expected
+    steps = decide(_signals(fired), side)
+    assert [step.intent for step in steps] == expected
+    assert all(step.reason == "signal" for step in steps)
 
 
-def test_the_maximum_holding_time_closes_the_position() -> None:
+def test_the_maximum_holding_time_closes_the_position_and_says_so() -> None:
     assert decide(_signals(""), LONG, bars_held=23, max_holding_bars=24) == []
-    assert decide(_signals(""), LONG, bars_held=24, max_holding_bars=24) == [It.EXIT_LONG]
+    assert decide(_signals(""), LONG, bars_held=24, max_holding_bars=24) == [
+        Step(It.EXIT_LONG, "max_holding")
+    ]
+    # A rule that fires on the same bar is the reason, not the clock.
     assert decide(_signals("long.entry"), SHORT, bars_held=99, max_holding_bars=24) == [
-        It.EXIT_SHORT,
-        It.ENTER_LONG,
+        Step(It.EXIT_SHORT, "signal"),
+        Step(It.ENTER_LONG, "signal"),
     ]

@@ -144,14 +144,11 @@ class Engine:
         exposure = Exposure.of([position], {self.config.symbol: mark})
         self._maybe_trail(position, columns)
         held = 0 if self._holding is None else bar - self._holding.bar
-        intents = decide(
+        steps = decide(
             signals, position.side, bars_held=held, max_holding_bars=self.play.max_holding_bars
         )
         seen = _Bar(bar, now, mark, equity, exposure, columns, closes)
-        own_exit = signals["long.exit" if position.size > 0 else "short.exit"]
-        reverse = signals["short.entry" if position.size > 0 else "long.entry"]
-        reason = "signal" if own_exit or reverse else "max_holding"
-        for intent in intents:
+        for intent, reason in steps:
             if intent.is_entry:
                 plan = self._plan(intent, seen)
                 done = plan is not None and self.execution.open(intent, plan, now, bar)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
+from typing import NamedTuple
 
 from tradeplay.domain.values import PositionSide
 
@@ -28,18 +29,25 @@ class Intent(StrEnum):
         return self in (Intent.ENTER_LONG, Intent.ENTER_SHORT)
 
 
+class Step(NamedTuple):
+    """One intent and why: ``signal`` (a rule fired) or ``max_holding`` (time ran out)."""
+
+    intent: Intent
+    reason: str = "signal"
+
+
 def decide(
     signals: Mapping[str, bool],
     side: PositionSide,
     *,
     bars_held: int = 0,
     max_holding_bars: int | None = None,
-) -> list[Intent]:
-    """The intents for this bar, exits before entries."""
+) -> list[Step]:
+    """The steps for this bar, exits before entries."""
     long_in, short_in = signals["long.entry"], signals["short.entry"]
     if side is PositionSide.FLAT:
         if long_in != short_in:
-            return [Intent.ENTER_LONG if long_in else Intent.ENTER_SHORT]
+            return [Step(Intent.ENTER_LONG if long_in else Intent.ENTER_SHORT)]
         return []
     expired = max_holding_bars is not None and bars_held >= max_holding_bars
     is_long = side is PositionSide.LONG
@@ -52,4 +60,5 @@ def decide(
         if is_long
         else (Intent.EXIT_SHORT, Intent.ENTER_LONG)
     )
-    return [exit_intent, reverse_intent] if reverse else [exit_intent]
+    closing = Step(exit_intent, "signal" if own_exit or reverse else "max_holding")
+    return [closing, Step(reverse_intent)] if reverse else [closing]
