@@ -105,8 +105,8 @@ def _williams(bars: Series, period: int) -> Series:
     flat=st.sampled_from([0.0, 0.5, 0.9]),
 )
 def test_windowed_highs_and_lows_equal_brute_force(seed: int, period: int, flat: float) -> None:
-    """The monotonic deque behind %R and the stochastics finds the same extremes as a scan,
-    for every window length, ties and flat stretches included (period 1 is outside TA-Lib)."""
+    """The rolling extreme behind %R and the stochastics equals a brute-force scan, for every
+    window length, ties and flat stretches included (period 1 is outside TA-Lib)."""
     bars = _random_bars(seed, 400, flat)
     ours = Feature.of("willr", {"period": period}).batch(bars)[:, 0]
     np.testing.assert_array_equal(ours, _williams(bars, period))

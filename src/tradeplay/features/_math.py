@@ -111,44 +111,15 @@ def wma_step(state, at, period, count, x):  # type: ignore[no-untyped-def]
 
 
 @njit(inline="always", cache=True)
-def window_extreme(  # type: ignore[no-untyped-def]  # noqa: PLR0917 (numba helpers take plain scalars)
-    state, at, period, count, x, highest
-):
-    """Highest (``highest=True``) or lowest of the last ``period`` inputs, ``x`` included.
-
-    A monotonic deque, amortized O(1) per bar: ``state[at]`` head slot, ``state[at + 1]`` length,
-    then ``period`` values and ``period`` input counts. State size ``2 + 2 * period``.
-    """
-    values, counts = at + 2, at + 2 + period
-    head, size = int(state[at]), int(state[at + 1])
-    # slots wrap by a compare, not ``%``: an integer division per step is most of the cost
-    if size > 0 and state[counts + head] <= count - period:  # the front left the window
-        head = head + 1 if head + 1 < period else 0
-        size -= 1
-    while size > 0:  # values x dominates can never be the extreme again
-        last = head + size - 1
-        last = last if last < period else last - period
-        if (state[values + last] <= x) if highest else (state[values + last] >= x):
-            size -= 1
-        else:
-            break
-    slot = head + size
-    slot = slot if slot < period else slot - period
-    state[values + slot] = x
-    state[counts + slot] = count
-    state[at], state[at + 1] = head, size + 1
-    return state[values + head]
-
-
-@njit(inline="always", cache=True)
 def window_extreme_scan(  # type: ignore[no-untyped-def]  # noqa: PLR0917 (numba: plain scalars)
     state, at, size, count, x, highest
 ):
     """Highest (``highest=True``) or lowest of the last ``size`` inputs, ``x`` included, tracked
     as TA-Lib's MAX / MIN / AROON do: keep the extreme and its input count, and rescan the ring
     only when that input leaves the window. O(1) on most bars, O(size) when the extreme expires
-    (on every bar of a steady move away from it); without integer division it runs ~3× faster
-    than ``window_extreme`` on real prices. Among equal extremes it keeps the latest.
+    (on every bar of a steady move away from it); measured faster on real prices than a
+    monotonic deque, which pays an integer division per step. Among equal extremes it keeps
+    the latest.
 
     ``state[at]``: the extreme, ``state[at + 1]``: its input count, ``state[at + 2]``: the next
     ring slot, then a ring of ``size`` inputs. State size ``3 + size``.
