@@ -17,7 +17,7 @@ from tradeplay.play.feature_refs import FeatureRef
 
 @dataclass(frozen=True, slots=True)
 class CheckReport:
-    """A play that passed every check, and what was checked."""
+    """A play that passed every check, and what was checked (a failing play raises instead)."""
 
     source: str
     name: str
@@ -30,10 +30,6 @@ class CheckReport:
     warmup_bars: int
     notes: tuple[str, ...]
     """Things that are allowed but look unintended, e.g. a feature no rule reads."""
-
-    @property
-    def ok(self) -> bool:
-        return True
 
     def lines(self) -> list[str]:
         """The report as lines of text."""
