@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -36,3 +38,12 @@ def bybit_fixtures() -> Path:
     env = "TRADEPLAY_BYBIT_FIXTURES"
     default = _REPO.parent / "shared" / "fixtures" / "bybit"
     return _require(_shared_dir(env, default), "recorded Bybit fixtures", env)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logging() -> Iterator[None]:
+    """Each test starts and ends with structlog's defaults: a CLI test configures logging to a
+    stream the test runner closes afterwards, which must not leak into the next test."""
+    structlog.reset_defaults()
+    yield
+    structlog.reset_defaults()

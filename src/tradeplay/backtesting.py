@@ -5,7 +5,6 @@ The CLI's ``tradeplay backtest`` and ``tradeplay quickstart`` call :func:`backte
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -18,10 +17,10 @@ from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.engine.backtest import Backtest, run_backtest
 from tradeplay.play.compiler import CompiledPlay
+from tradeplay.ports import Progress
 from tradeplay.reports.model import DataLabel, RunResult
 from tradeplay.reports.report import ReportFiles, write_report
 
-Progress = Callable[[int, int], None]
 ONE_MINUTE = Timeframe.parse("1m")
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from rich import progress as bars
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tradeplay import services
@@ -32,6 +32,7 @@ from tradeplay.domain.errors import FatalError, InputError, TemporaryError, Trad
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import to_decimal
 from tradeplay.logs import configure_logging
+from tradeplay.ports import Progress
 from tradeplay.reports.summary import summary_rows
 from tradeplay.settings import LogFormat, Settings, load_settings
 
@@ -157,14 +158,14 @@ def _gaps_table(gaps: list[Gap], timeframe: Timeframe, limit: int) -> Table:
 
 
 @contextmanager
-def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
+def _progress(description: str) -> Iterator[Progress]:
     columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
+        bars.TextColumn("{task.description}"),
+        bars.BarColumn(),
+        bars.MofNCompleteColumn(),
+        bars.TimeRemainingColumn(),
     )
-    with Progress(*columns, console=err, transient=True) as bar:
+    with bars.Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def update(done: int, total: int) -> None:

@@ -16,7 +16,7 @@ positions, balance — for the engine to reconcile against after each instructio
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -31,6 +31,9 @@ from tradeplay.domain.order import Order
 from tradeplay.domain.position import Position
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import ClientOrderId, Price, Symbol
+
+Progress = Callable[[int, int], None]
+"""How long work reports how far it got: ``(done, total)`` in its own units (bars, rows)."""
 
 
 @runtime_checkable

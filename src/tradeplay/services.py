@@ -27,11 +27,11 @@ from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
 from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.play import CheckReport, check_play, load_play, show_play
+from tradeplay.ports import Progress
 from tradeplay.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-Progress = Callable[[int, int], None]
 SourceFactory = Callable[[str], HistorySource]
 
 QUICKSTART_SYMBOL = "BTCUSDT"

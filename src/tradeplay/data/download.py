@@ -30,11 +30,11 @@ from tradeplay.data.store import CandleStore, DatasetKey
 from tradeplay.data.validation import validate_candles, validate_funding
 from tradeplay.domain.errors import DataValidationError
 from tradeplay.domain.timeframe import Timeframe
+from tradeplay.ports import Progress
 
-__all__ = ["DownloadReport", "HistorySource", "Progress", "download_candles", "download_funding"]
+__all__ = ["DownloadReport", "HistorySource", "download_candles", "download_funding"]
 
 #: ``progress(done, total)``: candles count bars, funding counts hours of history.
-Progress = Callable[[int, int], None]
 
 _HOUR_MS = 3_600_000
 Series = TypeVar("Series", Candles, FundingRates)

@@ -37,6 +37,7 @@ from tradeplay.features.compute import bar_matrix
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.evaluate import RULES
 from tradeplay.play.runner import PlaySignals
+from tradeplay.ports import Progress
 from tradeplay.reports.model import DataLabel, EquityCurve, ExitReason, RunResult
 from tradeplay.sim.book import Origin
 from tradeplay.sim.config import SimConfig
@@ -45,8 +46,6 @@ from tradeplay.sim.fees import FeeSchedule
 from tradeplay.sim.funding import FundingSource
 from tradeplay.sim.ledger import EntryKind
 from tradeplay.sim.slippage import FixedBps
-
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
