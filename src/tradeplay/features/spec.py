@@ -33,14 +33,8 @@ BAR_COLUMNS: Final = 6
 
 #: Price sources a feature may read, and their codes inside kernels (see ``_math.source``).
 SOURCES: Final[Mapping[str, int]] = {
-    "open": 0,
-    "high": 1,
-    "low": 2,
-    "close": 3,
-    "volume": 4,
-    "hl2": 5,
-    "hlc3": 6,
-    "ohlc4": 7,
+    name: code
+    for code, name in enumerate(("open", "high", "low", "close", "volume", "hl2", "hlc3", "ohlc4"))
 }
 
 Params = Mapping[str, Any]
@@ -87,15 +81,15 @@ class ParamSpec:
         return " and ".join(part for part in (low, high) if part) or "a number"
 
     def encode(self, value: int | float | str) -> float:
+        """The value as kernels read it: a choice is its position in ``choices``."""
         if self.kind is str:
-            return float(
-                SOURCES[str(value)] if self.name == "source" else self.choices.index(str(value))
-            )
+            return float(self.choices.index(str(value)))
         return float(value)
 
 
 def source_param(default: str = "close") -> ParamSpec:
-    """The usual ``source`` parameter: which price (or volume) the feature reads."""
+    """The usual ``source`` parameter: which price (or volume) the feature reads. Its choices
+    are in :data:`SOURCES` order, so a choice's position is the code kernels read."""
     return ParamSpec("source", str, default, choices=tuple(SOURCES), doc="input series")
 
 
