@@ -41,6 +41,20 @@ def test_advance_returns_at_the_first_bar_with_an_event() -> None:
     assert second.equity[0] == pytest.approx(10_000 - 0.0195 + 2.5)
 
 
+def test_advance_can_run_through_events_to_its_stop() -> None:
+    rows = [FLAT, FLAT, FLAT, (100, 101, 97, 98), FLAT, (100, 101, 95, 96)]
+    scenario = Scenario(rows)
+    scenario.order("a", "buy", "limit", price="97.5")
+    scenario.order("b", "buy", "limit", price="95.5")
+    result = scenario.exchange.advance(scenario.bars, 1, 6, through_events=True)
+    assert (result.end, [e.client_order_id for e in result.events]) == (6, ["a", "b"])
+    # Flat, then long 1 from 97.5 (maker fee 0.0195), then long 2 (second fee 0.0191).
+    assert np.allclose(
+        result.equity,
+        [10_000, 10_000, 10_000 - 0.0195 + 0.5, 10_000 - 0.0195 + 2.5, 10_000 - 0.0386 - 1.5 + 0.5],
+    )
+
+
 def test_equity_follows_the_position_through_a_quiet_span() -> None:
     rows = [FLAT, FLAT, (100, 102, 99, 101), (101, 103, 100, 102.5)]
     scenario = Scenario(rows)

@@ -4,7 +4,8 @@
 * money is conserved: the ledger identity holds after every bar, to the last digit;
 * the balance never goes negative (a liquidation tops a shortfall up from the insurance fund);
 * **parity of the fast path and the live path**: ``advance`` over spans (returning early at
-  events) gives exactly the same events, funding and equity as ``advance(i, i + 1)`` per bar —
+  events, or running through them) gives exactly the same events, funding and equity as
+  ``advance(i, i + 1)`` per bar —
   with the pessimistic path and with the exact path from 1-minute candles;
 * **the scan never skips a bar that matters**: an exchange that walks every bar in detail
   (no compiled scan at all) gives that same run too.
@@ -139,9 +140,11 @@ class Trader:
         self.equity: list[NDArray[np.float64]] = []
         self.sent = 0
 
-    def advance(self, start: int, stop: int, exact: bool) -> int:
+    def advance(self, start: int, stop: int, exact: bool, *, through: bool = False) -> int:
         minutes = self.market.minutes if exact else None
-        result = self.exchange.advance(self.market.bars, start, stop, minutes=minutes)
+        result = self.exchange.advance(
+            self.market.bars, start, stop, minutes=minutes, through_events=through
+        )
         self.events.extend(result.events)
         self.funding.extend(result.funding)
         self.equity.append(result.equity)
@@ -206,12 +209,20 @@ def live(
     return trader
 
 
-def fast(market: Market, config: SimConfig, plan: dict[int, list[Any]], exact: bool) -> Trader:
-    """Over spans up to the next decision, resuming after each early return."""
+def fast(
+    market: Market,
+    config: SimConfig,
+    plan: dict[int, list[Any]],
+    exact: bool,
+    *,
+    through: bool = False,
+) -> Trader:
+    """Over spans up to the next decision, resuming after each early return (or, ``through``,
+    running through events straight to the decision)."""
     trader, done, count = Trader(market, config, plan), 0, len(market.bars)
     for decision in [*sorted(plan), count - 1]:
         while done <= decision:
-            done = trader.advance(done, decision + 1, exact)
+            done = trader.advance(done, decision + 1, exact, through=through)
         trader.act(decision)
     return trader
 
@@ -241,8 +252,9 @@ def test_spans_and_single_bars_give_the_same_run(
     plan = {bar: actions for bar, actions in plan.items() if bar < len(market.bars) - 1}
     one = live(market, config, plan, exact)
     many = fast(market, config, plan, exact)
+    straight = fast(market, config, plan, exact, through=True)
     walked = live(market, config, plan, exact, WalkingExchange)
-    for other in (many, walked):
+    for other in (many, straight, walked):
         assert other.events == one.events
         assert other.funding == one.funding
         assert np.array_equal(np.concatenate(other.equity), np.concatenate(one.equity))

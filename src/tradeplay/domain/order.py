@@ -178,7 +178,7 @@ class Order:
     def __post_init__(self) -> None:
         require_utc(self.created_at, f"order {self.client_order_id} created_at")
         require_utc(self.updated_at, f"order {self.client_order_id} updated_at")
-        problems = _shape_problems(self)
+        problems = shape_problems(self)
         if problems:
             raise OrderRejectedError(
                 f"order {self.client_order_id} for {self.symbol}: " + "; ".join(problems)
@@ -319,8 +319,12 @@ class Order:
         )
 
 
-def _shape_problems(order: Order) -> list[str]:
-    """What makes this order impossible to send; empty when nothing does."""
+def shape_problems(order: Order | OrderSubmitted) -> list[str]:
+    """What makes this order impossible to send; empty when nothing does.
+
+    The same rules for an order being sent (:class:`OrderSubmitted`, checked by an exchange
+    before it builds anything) and for an :class:`Order` record.
+    """
     kind = order.order_type
     problems: list[str] = []
     if not _CLIENT_ORDER_ID.match(order.client_order_id):

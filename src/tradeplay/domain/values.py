@@ -67,12 +67,13 @@ class OrderType(StrEnum):
 
     @property
     def has_limit_price(self) -> bool:
-        return self in (OrderType.LIMIT, OrderType.STOP_LIMIT)
+        # Identity, not ``in (…)``: a StrEnum compares as text, and this is asked per order.
+        return self is OrderType.LIMIT or self is OrderType.STOP_LIMIT
 
     @property
     def is_conditional(self) -> bool:
         """Stop orders wait for a trigger price (Bybit status ``Untriggered``)."""
-        return self in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+        return self is OrderType.STOP_MARKET or self is OrderType.STOP_LIMIT
 
 
 class TimeInForce(StrEnum):
@@ -140,6 +141,8 @@ def format_decimal(value: Decimal) -> str:
 
 def require_utc(moment: datetime, what: str = "time") -> datetime:
     """Return ``moment`` if it is timezone-aware UTC; raise :class:`InputError` otherwise."""
+    if moment.tzinfo is UTC:  # how every time inside tradeplay is made: no offset to compute
+        return moment
     offset = moment.utcoffset()
     if offset is None:
         raise InputError(f"{what} {moment.isoformat()} has no timezone; expected UTC")
@@ -148,6 +151,9 @@ def require_utc(moment: datetime, what: str = "time") -> datetime:
     return moment
 
 
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def utc_from_ms(ms: int) -> datetime:
     """A venue timestamp in milliseconds since the Unix epoch as an aware UTC ``datetime``."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+    return _EPOCH + timedelta(milliseconds=ms)

@@ -27,7 +27,6 @@ from numpy.typing import NDArray
 from tradeplay.data.candles import Candles, FundingRates
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.position import Position
 from tradeplay.domain.values import MarginMode, Symbol, to_decimal, utc_from_ms
 from tradeplay.engine.clock import BarClock
 from tradeplay.engine.engine import Engine, EngineConfig
@@ -41,7 +40,7 @@ from tradeplay.ports import Progress
 from tradeplay.reports.model import DataLabel, EquityCurve, ExitReason, RunResult
 from tradeplay.sim.book import Origin
 from tradeplay.sim.config import SimConfig
-from tradeplay.sim.exchange import AdvanceResult, SimulatedExchange
+from tradeplay.sim.exchange import Segment, SimulatedExchange, equity_of
 from tradeplay.sim.fees import FeeSchedule
 from tradeplay.sim.funding import FundingSource
 from tradeplay.sim.ledger import EntryKind
@@ -81,30 +80,33 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     exchange = SimulatedExchange(backtest.instrument, _sim_config(backtest, bars))
     clock = BarClock(int(bars[0, 0]) if len(bars) else 0)
     engine = Engine(backtest.play, exchange, clock, _engine_config(backtest))
-    curve = _Curve(len(bars))
     fired = np.zeros(len(bars), dtype=np.bool_)
     for rule in RULES:
         fired |= output.signals[rule]
-    wake = np.flatnonzero(fired)
+    calls = _Calls(fired)
+    signal_rows = np.column_stack([output.signals[rule] for rule in RULES])
     names = list(output.columns)
     minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
-    start, lookback = 0, _closes_lookback(backtest.play)
-    reported = 0
+    lookback, bar_ms = _closes_lookback(backtest.play), backtest.play.play.timeframe.ms
+    watches = _watches_equity(backtest.limits)
+    # A bar where only an order event happened (no rule fired, no holding time ran out)
+    # changes nothing the engine decides unless it reacts to fills (trailing stop, holding
+    # time, Kelly sizing): live, its call on that bar would do nothing either. So unless it
+    # reacts, the exchange runs straight through such events to the next bar the engine sees.
+    through = not engine.reacts_to_fills
+    segments: list[Segment] = []
+    start = reported = 0
     while start < len(bars):
-        stop = _next_call(wake, start, engine.wake_at(), len(bars))
-        before = exchange.position(backtest.symbol)
-        result = exchange.advance(bars, start, stop, minutes=minutes)
-        after = exchange.position(backtest.symbol)
-        curve.record((start, result.end), result, before, after)
-        engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
+        stop = calls.next(start, engine.wake_at(), len(bars))
+        result = exchange.advance(bars, start, stop, minutes=minutes, through_events=through)
+        segments.extend(result.segments)
+        if watches:
+            engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
         bar = result.bar
         start = result.end
-        # A bar where only an order event happened (no rule fired, no holding time ran out)
-        # changes nothing the engine decides unless it reacts to fills (trailing stop, holding
-        # time, Kelly sizing): live, its call on that bar would do nothing either.
         if fired[bar] or bar == engine.wake_at() or engine.reacts_to_fills or start == len(bars):
-            clock.set_ms(int(bars[bar, 0]) + backtest.play.play.timeframe.ms)
-            signals = {rule: bool(output.signals[rule][bar]) for rule in RULES}
+            clock.set_ms(int(bars[bar, 0]) + bar_ms)
+            signals = dict(zip(RULES, signal_rows[bar].tolist(), strict=True))
             columns = {name: float(output.columns[name][bar]) for name in names}
             engine.on_bar_close(bar, signals, columns, bars[max(0, bar - lookback) : bar + 1, 4])
         if progress is not None and (start - reported >= len(bars) // 200 or start == len(bars)):
@@ -112,13 +114,12 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
             reported = start
     closed = exchange.close_at_last_price() is not None
     final_wallet = float(exchange.account().wallet_balance) if closed else None
-    cash, position_value = curve.finish(bars, final_wallet)
     return _result(
         backtest,
         bars=bars,
         exchange=exchange,
         engine=engine,
-        curve=(curve.equity, cash, position_value),
+        curve=_curve(bars, segments, final_wallet),
         columns=output.columns,
     )
 
@@ -162,55 +163,47 @@ def _closes_lookback(play: CompiledPlay) -> int:
     return int(getattr(sizing, "lookback", 0) or 0) + 1
 
 
-def _next_call(wake: NDArray[np.intp], start: int, holding: int | None, n: int) -> int:
-    """One past the next bar the engine must see (a rule fired, or the holding time ends)."""
-    index = int(np.searchsorted(wake, start))
-    target = int(wake[index]) if index < len(wake) else n - 1
-    if holding is not None:
-        target = min(target, max(holding, start))
-    return min(target, n - 1) + 1
+def _watches_equity(limits: RiskLimits) -> bool:
+    """Whether a limit reads the path of equity between the engine's calls."""
+    return limits.max_daily_loss_percent is not None or limits.max_drawdown_percent is not None
 
 
-class _Curve:
-    """Equity per bar as the exchange reports it; cash and position value derived at the end.
+class _Calls:
+    """The bars the engine must see: where a rule fired, or where its holding time ends."""
 
-    Within a span the position is constant except on its last bar (where an event may have
-    changed it), so a span is remembered by its position before and after, and the per-bar
-    columns are built in one vectorised step by :meth:`finish`.
-    """
+    def __init__(self, fired: NDArray[np.bool_]) -> None:
+        self._wake = np.flatnonzero(fired).tolist()
+        self._index = 0  # the calls go forward: the search starts where the last one ended
 
-    def __init__(self, n: int) -> None:
-        self.equity = np.empty(n)
-        self._ends: list[int] = []
-        self._before: list[tuple[float, float]] = []
-        self._after: list[tuple[float, float]] = []
+    def next(self, start: int, holding: int | None, n: int) -> int:
+        """One past the next bar at or after ``start`` the engine must see."""
+        wake, index = self._wake, self._index
+        while index < len(wake) and wake[index] < start:
+            index += 1
+        self._index = index
+        target = wake[index] if index < len(wake) else n - 1
+        if holding is not None:
+            target = min(target, max(holding, start))
+        return min(target, n - 1) + 1
 
-    def record(
-        self, span: tuple[int, int], result: AdvanceResult, before: Position, after: Position
-    ) -> None:
-        start, end = span
-        self.equity[start:end] = result.equity
-        self._ends.append(end)
-        self._before.append((float(before.size), float(before.cost_basis)))
-        self._after.append((float(after.size), float(after.cost_basis)))
 
-    def finish(
-        self, bars: NDArray[np.float64], final_wallet: float | None
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """``(cash, position_value)`` per bar; ``final_wallet`` after an end-of-data close."""
-        ends = np.array(self._ends, dtype=np.intp)
-        lengths = np.diff(ends, prepend=0)
-        before = np.array(self._before).reshape(-1, 2)
-        sizes = np.repeat(before[:, 0], lengths)
-        basis = np.repeat(before[:, 1], lengths)
-        after = np.array(self._after).reshape(-1, 2)
-        sizes[ends - 1], basis[ends - 1] = after[:, 0], after[:, 1]
-        position_value = sizes * bars[: len(sizes), 4]
-        cash = self.equity - (position_value - basis)
-        if final_wallet is not None:  # the last bar shows the flat account, fee paid
-            self.equity[-1] = cash[-1] = final_wallet
-            position_value[-1] = 0.0
-        return cash, position_value
+def _curve(
+    bars: NDArray[np.float64], segments: list[Segment], final_wallet: float | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """``(equity, cash, position_value)`` per bar from the exchange's segments, in one
+    vectorised step; ``final_wallet`` after an end-of-data close."""
+    closes = bars[:, 4]
+    equity = equity_of(closes, 0, segments)
+    ends = np.fromiter((segment[0] for segment in segments), np.intp, len(segments))
+    lengths = np.diff(ends, prepend=0)
+    sizes = np.repeat([segment[2] for segment in segments], lengths)
+    basis = np.repeat([segment[3] for segment in segments], lengths)
+    position_value = sizes * closes
+    cash = equity - (position_value - basis)
+    if final_wallet is not None:  # the last bar shows the flat account, fee paid
+        equity[-1] = cash[-1] = final_wallet
+        position_value[-1] = 0.0
+    return equity, cash, position_value
 
 
 _EXIT_REASONS = {

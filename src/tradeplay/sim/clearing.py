@@ -96,7 +96,7 @@ class Clearing:
         """The liquidation price in ticks (rounded against the trader); ``None``: none."""
         self.liquidation_rising = False
         """Whether a rise (a short) or a fall (a long) reaches the liquidation level."""
-        self._line: tuple[float, float] | None = None
+        self._line: tuple[float, float, float] | None = None
         inverse = 1 / leverage
         self._cost_bound = inverse + instrument.taker_fee_rate * (2 + inverse)
 
@@ -274,9 +274,15 @@ class Clearing:
 
     # ---------------------------------------------------------------- views
 
-    def equity_line(self) -> tuple[float, float]:
-        """``(a, s)`` with equity = ``a + s × mark``: wallet − cost basis, and the size."""
+    def line(self) -> tuple[float, float, float]:
+        """``(a, s, basis)``: equity = ``a + s × mark`` with ``a`` = wallet − cost basis, ``s``
+        the size and ``basis`` the cost basis, as floats for per-bar curves."""
         if self._line is None:
+            position = self.position
             wallet = self.ledger.wallet_balance
-            self._line = (float(wallet - self.position.cost_basis), float(self.position.size))
+            self._line = (
+                float(wallet - position.cost_basis),
+                float(position.size),
+                float(position.cost_basis),
+            )
         return self._line

@@ -23,10 +23,12 @@ The fast path (``advance``)
     Between events nothing is done in Python per bar: a compiled scan (:mod:`._scan`) finds
     the first bar that reaches any working order's trigger or limit, the take-profit,
     stop-loss or trailing stop, the liquidation price, or holds a funding settlement; the bars
-    before it get their equity in one vectorised step (the position is constant there:
-    ``equity = wallet − cost basis + size × close``), and that bar is walked in detail.
+    before it are one :data:`Segment` of the account (the position is constant there:
+    ``equity = wallet − cost basis + size × close``, expanded per bar only when asked for), and
+    that bar is walked in detail.
     ``advance`` returns at the first bar where an order event happened (a fill, trigger,
-    expiry, cancellation, liquidation); funding is booked without stopping.
+    expiry, cancellation, liquidation) unless asked to run through events to its stop (a
+    backtest whose engine would not act on them); funding is booked without stopping.
 
 Seams: hedge mode would key positions by (symbol, side) in :class:`Clearing` and pick the
 position an order acts on in :mod:`.matching`; several symbols would share one ``Ledger``.
@@ -39,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -71,29 +73,58 @@ from tradeplay.sim.protection import PositionGuard
 from tradeplay.sim.slippage import slipped_price
 from tradeplay.sim.submission import place, refusal
 
-__all__ = ["AdvanceResult", "SimulatedExchange"]
+__all__ = ["AdvanceResult", "Segment", "SimulatedExchange", "equity_of"]
 
 _INF: Final = float("inf")
-_EMPTY: Final = np.empty(0, dtype=np.float64)
+
+
+Segment: TypeAlias = tuple[int, float, float, float]
+"""``(end, a, s, basis)``: up to bar ``end`` (exclusive, from the previous segment's end) the
+account is the line equity = ``a + s × close``, with ``s`` the position size and ``basis`` its
+cost basis, as floats (``a`` = wallet − cost basis, computed exactly before the conversion)."""
 
 
 @dataclass(frozen=True, slots=True)
 class AdvanceResult:
     """What one :meth:`SimulatedExchange.advance` call processed and what happened."""
 
+    start: int
+    """The first bar processed."""
     end: int
     """One past the last bar processed: the bar to pass as ``start`` next time."""
     events: tuple[OrderEvent, ...]
-    """Order events of the last bar processed (empty when the span was quiet)."""
+    """Order events of the bars processed (empty when the span was quiet)."""
     funding: tuple[FundingApplied, ...]
     """Funding settlements booked in the bars processed."""
-    equity: NDArray[np.float64]
-    """Equity at each processed bar's close (wallet + unrealized PnL at the close)."""
+    segments: tuple[Segment, ...]
+    """The account over the bars processed, piece by piece (see :data:`Segment`): a span of
+    bars between two events is one piece, however long, so nothing per bar is kept."""
+    bars: NDArray[np.float64]
+    """The bars given to ``advance`` (their closes value the account)."""
 
     @property
     def bar(self) -> int:
         """The last bar processed: where the events happened, if any."""
         return self.end - 1
+
+    @property
+    def equity(self) -> NDArray[np.float64]:
+        """Equity at each processed bar's close (wallet + unrealized PnL at the close)."""
+        return equity_of(self.bars[self.start : self.end, 4], self.start, self.segments)
+
+
+def equity_of(
+    closes: NDArray[np.float64], start: int, segments: Sequence[Segment]
+) -> NDArray[np.float64]:
+    """Equity per bar from ``segments`` beginning at bar ``start`` and the bars' ``closes``."""
+    if not segments:
+        return np.empty(0, dtype=np.float64)
+    ends = np.fromiter((segment[0] for segment in segments), np.intp, len(segments))
+    lengths = np.diff(ends, prepend=start)
+    a = np.repeat([segment[1] for segment in segments], lengths)
+    s = np.repeat([segment[2] for segment in segments], lengths)
+    equity: NDArray[np.float64] = a + s * closes
+    return equity
 
 
 class SimulatedExchange:
@@ -278,6 +309,7 @@ class SimulatedExchange:
         stop: int,
         *,
         minutes: NDArray[np.float64] | None = None,
+        through_events: bool = False,
     ) -> AdvanceResult:
         """Process bars ``start .. stop-1`` of ``bars`` (rows ``ts, open, high, low, close,
         volume``), returning early after the first bar where an order event happened.
@@ -285,30 +317,32 @@ class SimulatedExchange:
         ``minutes``: 1-minute rows (sorted by time) covering these bars; a bar with minutes
         inside it is walked minute by minute (its exact path) instead of by the pessimistic
         rule. Calling this once for a span or once per bar gives the same events, fills and
-        equity.
+        equity. ``through_events``: go on to ``stop`` after a bar with events (for a caller
+        that would not act on them before then) instead of returning there.
         """
         self._check_span(bars, start, stop)
         self._events.clear()
         funding: list[FundingApplied] = []
-        pieces: list[NDArray[np.float64]] = []
+        segments: list[Segment] = []
         i = start
         while i < stop:
             self._settle(bars, i, funding)
             j, reason = (i, CANDIDATE) if self._book.needs_walk() else self._scan(bars, i, stop)
             if j > i:
-                pieces.append(self._pass_quietly(bars, i, j))
+                self._pass_quietly(bars, j)
+                segments.append((j, *self._clearing.line()))
             if reason != CANDIDATE:
                 i = j
                 if reason == QUIET:
                     break
                 continue  # bar j holds a funding settlement: book it, then look again
+            events = len(self._events)
             self._walk(bars, j, minutes)
-            pieces.append(self._equity(bars, j, j + 1))
+            segments.append((j + 1, *self._clearing.line()))
             i = j + 1
-            if self._events:
+            if len(self._events) > events and not through_events:
                 break
-        equity = pieces[0] if len(pieces) == 1 else np.concatenate(pieces) if pieces else _EMPTY
-        return AdvanceResult(i, tuple(self._events), tuple(funding), equity)
+        return AdvanceResult(start, i, tuple(self._events), tuple(funding), tuple(segments), bars)
 
     def _settle(self, bars: NDArray[np.float64], i: int, booked: list[FundingApplied]) -> None:
         """Book the settlements due by the end of bar ``i`` for the position held at its start.
@@ -353,11 +387,10 @@ class SimulatedExchange:
         j, reason = scan(bars, i, stop, self._tick, up, down, settle_ms, float(self._bar_ms), trail)
         return int(j), int(reason)
 
-    def _pass_quietly(self, bars: NDArray[np.float64], i: int, j: int) -> NDArray[np.float64]:
-        """Bars ``i .. j-1`` where nothing happens: move the clock, value the position."""
+    def _pass_quietly(self, bars: NDArray[np.float64], j: int) -> None:
+        """Bars up to ``j - 1`` where nothing happens: move the clock and the last price."""
         self._now_ms = int(bars[j - 1, 0]) + self._bar_ms
         self._close_at(float(bars[j - 1, 4]))
-        return self._equity(bars, i, j)
 
     def _close_at(self, close: float) -> None:
         ticks = float(round(close / self._tick))
@@ -382,14 +415,6 @@ class SimulatedExchange:
                 last = self._matcher.walk(unit, last)
         self._now_ms = int(row[0]) + self._bar_ms
         self._close_at(float(row[4]))
-
-    def _equity(self, bars: NDArray[np.float64], i: int, j: int) -> NDArray[np.float64]:
-        """Equity at the closes of bars ``i .. j-1``: ``a + s × close`` (constant position)."""
-        a, s = self._clearing.equity_line()
-        if j == i + 1:  # the same IEEE operations as the vectorised form, without its overhead
-            return np.array((a + s * float(bars[i, 4]),))
-        equity: NDArray[np.float64] = a + s * bars[i:j, 4]
-        return equity
 
     def _check_span(self, bars: NDArray[np.float64], start: int, stop: int) -> None:
         if bars.ndim != 2 or bars.shape[1] != 6 or bars.dtype.type is not np.float64:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypeAlias
 
 from tradeplay.domain.account import Account
 from tradeplay.domain.errors import InputError, LedgerImbalanceError
@@ -86,16 +86,23 @@ class LedgerEntry:
         require_utc(self.time, f"ledger entry {self.reference} time")
 
 
+_Row: TypeAlias = tuple[datetime, EntryKind, Money, str, Symbol]
+
+
 class Ledger:
     """The journal of one account. Append-only: entries are added, never changed or removed."""
 
-    __slots__ = ("_entries", "_totals", "_wallet", "coin")
+    __slots__ = ("_account", "_rows", "_totals", "_wallet", "coin")
 
     def __init__(self, coin: str = "USDT") -> None:
         self.coin = coin
-        self._entries: list[LedgerEntry] = []
+        self._rows: list[_Row] = []
+        """The entries as plain rows: a backtest books tens of thousands and reads them once,
+        so each becomes a :class:`LedgerEntry` only when read (:meth:`entries`)."""
         self._totals: dict[EntryKind, Money] = dict.fromkeys(EntryKind, ZERO)
         self._wallet: Money = ZERO
+        self._account: Account | None = None
+        """The :meth:`account` view until the next booking."""
 
     # ---------------------------------------------------------------- views
 
@@ -134,7 +141,11 @@ class Ledger:
 
     def entries(self, kind: EntryKind | None = None) -> tuple[LedgerEntry, ...]:
         """All entries in booking order, or those of one ``kind``."""
-        return tuple(e for e in self._entries if kind is None or e.kind is kind)
+        return tuple(
+            LedgerEntry(time=time, kind=kind_, amount=amount, reference=reference, symbol=symbol)
+            for time, kind_, amount, reference, symbol in self._rows
+            if kind is None or kind_ is kind
+        )
 
     def equity(self, unrealized_pnl: Money) -> Money:
         """Wallet balance + unrealized PnL of the open positions."""
@@ -153,15 +164,17 @@ class Ledger:
 
     def account(self) -> Account:
         """The domain :class:`Account` view (an insurance credit counts as realized PnL)."""
-        return Account(
-            coin=self.coin,
-            wallet_balance=self._wallet,
-            net_deposits=self.deposits,
-            realized_pnl=self.realized_pnl + self.insurance_credit,
-            fees_paid=self.fees_paid + self.liquidation_fees,
-            funding_paid=self.funding_paid,
-            updated_at=self._entries[-1].time if self._entries else None,
-        )
+        if self._account is None:
+            self._account = Account(
+                coin=self.coin,
+                wallet_balance=self._wallet,
+                net_deposits=self.deposits,
+                realized_pnl=self.realized_pnl + self.insurance_credit,
+                fees_paid=self.fees_paid + self.liquidation_fees,
+                funding_paid=self.funding_paid,
+                updated_at=self._rows[-1][0] if self._rows else None,
+            )
+        return self._account
 
     # ---------------------------------------------------------------- bookings
 
@@ -220,8 +233,9 @@ class Ledger:
     def _append(
         self, time: datetime, kind: EntryKind, amount: Money, reference: str, symbol: Symbol = ""
     ) -> None:
-        entry = LedgerEntry(time=time, kind=kind, amount=amount, reference=reference, symbol=symbol)
-        self._entries.append(entry)
+        require_utc(time, f"ledger entry {reference} time")
+        self._rows.append((time, kind, amount, reference, symbol))
+        self._account = None
         self._totals[kind] = _CONTEXT.add(self._totals[kind], amount)
         self._wallet = _CONTEXT.add(self._wallet, amount)
 
@@ -234,7 +248,7 @@ class Ledger:
         whole history (a ``Position`` keeps its realized PnL, fees and funding when flat).
         Costs one pass over the entries: call it after a run or at checkpoints, not per fill.
         """
-        entries = _sum(e.amount for e in self._entries)
+        entries = _sum(row[2] for row in self._rows)
         by_kind = _sum(self._totals.values())
         if not self._wallet == entries == by_kind:
             raise LedgerImbalanceError(

@@ -14,10 +14,10 @@ no direction and is refused (Bybit refuses a direction that does not match: 1100
 
 from __future__ import annotations
 
-from tradeplay.domain.errors import InstrumentRuleError, OrderRejectedError
+from tradeplay.domain.errors import InstrumentRuleError
 from tradeplay.domain.events import OrderSubmitted
 from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.order import Order, OrderStatus
+from tradeplay.domain.order import OrderStatus, shape_problems
 from tradeplay.domain.values import (
     OrderType,
     Price,
@@ -39,10 +39,9 @@ def refusal(
         return (
             f"{order.symbol} is not traded here: this simulated exchange trades {instrument.symbol}"
         )
-    try:
-        Order.from_submitted(order)  # the domain's shape rules: prices present, qty positive …
-    except OrderRejectedError as refused:
-        return str(refused)
+    problems = shape_problems(order)  # the domain's rules: prices present, qty positive …
+    if problems:
+        return f"order {order.client_order_id} for {order.symbol}: " + "; ".join(problems)
     if last is None:
         return "no market price yet: the simulated exchange has not seen a bar"
     return (
