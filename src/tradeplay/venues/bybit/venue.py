@@ -1,0 +1,378 @@
+"""The async Bybit venue client: every REST call the adapter makes, limited, retried, exact.
+
+:class:`BybitVenue` owns a transport (ccxt.pro in production, a fake in tests) and turns our
+instructions into Bybit requests and Bybit answers into reports. Every request waits for its
+endpoint's token (:mod:`~tradeplay.venues.bybit.limits`), is judged by Bybit's ``retCode``
+(:func:`~tradeplay.venues.bybit.errors.error_for_answer`) and is retried when temporary: at most
+three attempts, waiting 1 s then 2 s, or until Bybit's rate-limit reset.
+
+Order creation is the exception: it is never blindly retried. Our ``orderLinkId`` makes it
+idempotent — after a timeout (the request may have gone through) the order is looked up by that
+id, in ``order/realtime`` and then ``order/history`` (realtime forgets closed orders after a
+restart, bybit_v5.md §6.10), and only an order Bybit does not know is sent again, under the
+same id, so a duplicate would be refused (110072) rather than doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final, Protocol
+
+import structlog
+
+from tradeplay.domain.errors import RejectedError, TemporaryError
+from tradeplay.domain.events import FundingApplied, OrderEvent, OrderRejected, OrderSubmitted
+from tradeplay.domain.fill import Fill
+from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.timeframe import Timeframe
+from tradeplay.domain.values import ClientOrderId, OrderId, Price, Symbol
+from tradeplay.ports import Clock, TradingStop
+from tradeplay.venues.bybit._settle import acknowledged, order_events, wait_for_fill
+from tradeplay.venues.bybit.client import Answer
+from tradeplay.venues.bybit.config import VenueConfig
+from tradeplay.venues.bybit.errors import (
+    MAX_ATTEMPTS,
+    BybitOrderRejectedError,
+    backoff_wait,
+    error_for_answer,
+    retry_async,
+)
+from tradeplay.venues.bybit.limits import RateLimiter
+from tradeplay.venues.bybit.market import (
+    Kline,
+    Ticker,
+    bybit_interval,
+    instrument_from_answer,
+    klines_from_rest,
+    ticker_from_rest,
+)
+from tradeplay.venues.bybit.order_params import (
+    CATEGORY,
+    cancel_params,
+    create_order_params,
+    leverage_params,
+    needs_fill_price,
+    protection_stop,
+    trading_stop_params,
+)
+from tradeplay.venues.bybit.reports import (
+    BalanceReport,
+    OrderReport,
+    PositionReport,
+    balance_report,
+    execution_report,
+    order_report,
+    position_report,
+)
+
+__all__ = ["BybitVenue", "Transport"]
+
+log = structlog.get_logger(__name__)
+
+_DUPLICATE_LINK_ID: Final = 110072
+_KLINE_PAGE: Final = 1000
+
+
+class Transport(Protocol):
+    """Raw Bybit V5: what :class:`~tradeplay.venues.bybit.client.CcxtTransport` offers."""
+
+    async def request(self, method: str, path: str, params: Mapping[str, Any]) -> Answer: ...
+
+    async def receive(self, topic: str, *, private: bool) -> list[dict[str, Any]]: ...
+
+    async def reconnect(self, *, private: bool) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class BybitVenue:
+    """One Bybit account in one environment, for asyncio code.
+
+    ``limiter`` must be the account's one limiter, shared with every other venue object of the
+    same account. ``sleep`` and ``monotonic`` are injected for tests.
+    """
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        transport: Transport,
+        limiter: RateLimiter,
+        clock: Clock,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.transport = transport
+        self._limiter = limiter
+        self._clock = clock
+        self._sleep = sleep
+        self._instruments: dict[Symbol, Instrument] = {}
+
+    # ------------------------------------------------------------------ plumbing
+
+    def now_ms(self) -> int:
+        return int(self._clock.now().timestamp() * 1000)
+
+    async def call(self, method: str, path: str, params: Mapping[str, Any], what: str) -> Answer:
+        """One request with the endpoint's rate limit, Bybit's verdict and retries."""
+        return await retry_async(
+            lambda: self._once(method, path, params, what),
+            what=what,
+            sleep=self._sleep,
+            now_ms=self.now_ms,
+        )
+
+    async def _once(self, method: str, path: str, params: Mapping[str, Any], what: str) -> Answer:
+        await self._limiter.acquire(path)
+        started = time.perf_counter()
+        answer = await self.transport.request(method, path, params)
+        log.debug(
+            "venue_request",
+            path=path,
+            ret_code=answer.ret_code,
+            ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+        error = error_for_answer(
+            answer.ret_code, answer.ret_msg, what=what, reset_ms=answer.reset_ms
+        )
+        if error is None:
+            return answer
+        if answer.ret_code == 10006:
+            wait_s = 1.0 if answer.reset_ms is None else (answer.reset_ms - self.now_ms()) / 1000
+            self._limiter.hold_until(path, wait_s)  # every engine on the account waits too
+        raise error
+
+    # ------------------------------------------------------------------ market data
+
+    async def instrument(self, symbol: Symbol) -> Instrument:
+        """The live trading rules of ``symbol`` (loaded once, then cached)."""
+        known = self._instruments.get(symbol)
+        if known is None:
+            params = {"category": CATEGORY, "symbol": symbol}
+            answer = await self.call("GET", "/v5/market/instruments-info", params, symbol)
+            known = self._instruments[symbol] = instrument_from_answer(answer.result, symbol)
+        return known
+
+    async def ticker(self, symbol: Symbol) -> Ticker:
+        params = {"category": CATEGORY, "symbol": symbol}
+        answer = await self.call("GET", "/v5/market/tickers", params, f"ticker {symbol}")
+        return ticker_from_rest(answer.result, symbol)
+
+    async def server_time_ms(self) -> int:
+        """Bybit's clock, for the drift check (``timeNano`` is exact to the millisecond)."""
+        answer = await self.call("GET", "/v5/market/time", {}, "server time")
+        nano = answer.result.get("timeNano")
+        return int(str(nano)) // 1_000_000 if nano else int(answer.time_ms or 0)
+
+    async def klines(
+        self, symbol: Symbol, timeframe: Timeframe, start_ms: int, end_ms: int | None = None
+    ) -> list[Kline]:
+        """Bars opening in ``[start_ms, end_ms]``, oldest first, paged forwards; a bar is
+        ``closed`` when it ended before the answer's server time."""
+        bars: list[Kline] = []
+        start = start_ms
+        while True:
+            params: dict[str, Any] = {
+                "category": CATEGORY,
+                "symbol": symbol,
+                "interval": bybit_interval(timeframe),
+                "start": start,
+                "limit": _KLINE_PAGE,
+            }
+            if end_ms is not None:
+                params["end"] = end_ms
+            answer = await self.call("GET", "/v5/market/kline", params, f"klines {symbol}")
+            server = answer.time_ms or self.now_ms()
+            page = [
+                b
+                for b in klines_from_rest(answer.result, timeframe.ms, server)
+                if b.start_ms >= start
+            ]
+            bars += page
+            if len(page) < _KLINE_PAGE:
+                return bars
+            start = page[-1].start_ms + timeframe.ms
+
+    # ------------------------------------------------------------------ orders
+
+    async def submit(self, order: OrderSubmitted) -> list[OrderEvent]:
+        """Send ``order``; the events Bybit's answers justify (never a fill from the create
+        answer). A refusal — ours or Bybit's — is an :class:`OrderRejected` event."""
+        try:
+            instrument = await self.instrument(order.symbol)
+            last = None
+            if order.trigger_price is not None:
+                last = (await self.ticker(order.symbol)).last_price
+            params = create_order_params(order, instrument, last)
+            created = await self._create(order.client_order_id, params)
+        except RejectedError as refused:
+            now = self._clock.now()
+            return [
+                OrderRejected(client_order_id=order.client_order_id, time=now, reason=str(refused))
+            ]
+        if needs_fill_price(order.protection):
+            settled = await self.settle_protection(order)
+            if settled:
+                return settled
+        if isinstance(created, OrderReport):  # found by a lookup after an uncertain create
+            return order_events(created, self._clock.now(), [])
+        return acknowledged(order.client_order_id, created, self._clock.now())
+
+    async def _create(
+        self, link_id: ClientOrderId, params: dict[str, Any]
+    ) -> OrderId | OrderReport:
+        """Create once, idempotently: the venue's id from the acknowledgement, or the order a
+        lookup found. Raises the last temporary error after :data:`MAX_ATTEMPTS` tries when
+        Bybit still does not know the order."""
+        what = f"order create {params['symbol']} {link_id}"
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                answer = await self._once("POST", "/v5/order/create", params, what)
+                return OrderId(str(answer.result.get("orderId", "")))
+            except BybitOrderRejectedError as refused:
+                if refused.ret_code != _DUPLICATE_LINK_ID:
+                    raise
+                # Our id is already taken: an earlier attempt went through.
+            except TemporaryError as error:
+                log.warning(
+                    "order_create_uncertain", order=link_id, attempt=attempt, error=str(error)
+                )
+                if attempt == MAX_ATTEMPTS:
+                    found = await self.find_order(params["symbol"], link_id)
+                    if found is None:
+                        raise
+                    return found
+                await self._sleep(backoff_wait(error, attempt, self.now_ms()))
+            found = await self.find_order(params["symbol"], link_id)
+            if found is not None:
+                return found
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def find_order(self, symbol: Symbol, link_id: ClientOrderId) -> OrderReport | None:
+        """The order with our id: ``order/realtime`` first, then ``order/history``."""
+        params = {"category": CATEGORY, "symbol": symbol, "orderLinkId": link_id}
+        for path in ("/v5/order/realtime", "/v5/order/history"):
+            answer = await self.call("GET", path, params, f"order lookup {link_id}")
+            items = answer.result.get("list") or []
+            if items:
+                return order_report(items[0])
+        return None
+
+    async def settle_protection(self, order: OrderSubmitted) -> list[OrderEvent]:
+        """Wait (bounded) for an entry to fill, then place its stop and target from the
+        order's ``avgPrice``; the order's events so far. For levels measured from the fill."""
+        if not needs_fill_price(order.protection):
+            return []
+        report = await wait_for_fill(self, order, self.config.settle_timeout_s, self._sleep)
+        if report is None or report.avg_price is None:
+            log.warning("protection_not_placed", order=order.client_order_id, reason="no fill yet")
+            return []
+        assert order.protection is not None
+        instrument = await self.instrument(order.symbol)
+        stop = protection_stop(
+            order.symbol, order.protection, order.side, report.avg_price, instrument
+        )
+        await self.set_trading_stop(stop)
+        fills = [
+            f
+            for f in await self.executions(order.symbol, order.client_order_id)
+            if isinstance(f, Fill)
+        ]
+        return order_events(report, self._clock.now(), fills)
+
+    async def cancel(self, symbol: Symbol, link_id: ClientOrderId) -> list[OrderEvent]:
+        """Cancel by our id; the order's resulting events, empty if Bybit does not know it."""
+        try:
+            await self.call(
+                "POST",
+                "/v5/order/cancel",
+                cancel_params(symbol, link_id),
+                f"order cancel {link_id}",
+            )
+        except RejectedError as refused:
+            log.info("cancel_refused", order=link_id, reason=str(refused))
+        report = await self.find_order(symbol, link_id)
+        if report is None:
+            return []
+        return order_events(report, self._clock.now(), [])
+
+    async def set_trading_stop(self, stop: TradingStop) -> None:
+        instrument = await self.instrument(stop.symbol)
+        await self.call(
+            "POST",
+            "/v5/position/trading-stop",
+            trading_stop_params(stop, instrument),
+            f"trading stop {stop.symbol}",
+        )
+
+    async def set_leverage(self, symbol: Symbol, leverage: Price) -> None:
+        """Set leverage; "leverage not modified" (110043) counts as success."""
+        instrument = await self.instrument(symbol)
+        await self.call(
+            "POST",
+            "/v5/position/set-leverage",
+            leverage_params(symbol, leverage, instrument),
+            f"leverage {symbol}",
+        )
+
+    # ------------------------------------------------------------------ account state
+
+    async def open_orders(self, symbol: Symbol | None = None) -> list[OrderReport]:
+        scope = {"symbol": symbol} if symbol else {"settleCoin": self.config.settle_coin}
+        items = await self._pages(
+            "/v5/order/realtime", {"category": CATEGORY, **scope, "limit": 50}
+        )
+        return [order_report(item) for item in items]
+
+    async def position(self, symbol: Symbol) -> PositionReport:
+        """Bybit returns the record of a symbol even when flat (bybit_v5.md §6.13)."""
+        params = {"category": CATEGORY, "symbol": symbol}
+        answer = await self.call("GET", "/v5/position/list", params, f"position {symbol}")
+        items = [i for i in answer.result.get("list") or [] if i.get("symbol") == symbol]
+        if not items:
+            return position_report({"symbol": symbol, "size": "0", "side": ""})
+        return position_report(items[0])
+
+    async def positions(self) -> list[PositionReport]:
+        """Open positions only: with ``settleCoin`` Bybit lists sizes above zero."""
+        params = {"category": CATEGORY, "settleCoin": self.config.settle_coin, "limit": 200}
+        return [position_report(item) for item in await self._pages("/v5/position/list", params)]
+
+    async def balance(self) -> BalanceReport:
+        params = {"accountType": "UNIFIED", "coin": self.config.settle_coin}
+        answer = await self.call("GET", "/v5/account/wallet-balance", params, "wallet balance")
+        accounts = answer.result.get("list") or [{}]
+        return balance_report(accounts[0], self.config.settle_coin)
+
+    async def executions(
+        self, symbol: Symbol, link_id: ClientOrderId | None = None, start_ms: int | None = None
+    ) -> list[Fill | FundingApplied]:
+        """Fills and funding rows, oldest first (Bybit lists newest first, §6.12)."""
+        params: dict[str, Any] = {"category": CATEGORY, "symbol": symbol, "limit": 100}
+        if link_id is not None:
+            params["orderLinkId"] = link_id
+        if start_ms is not None:
+            params["startTime"] = start_ms
+        items = await self._pages("/v5/execution/list", params)
+        found = [execution_report(i, self.config.settle_coin) for i in items]
+        return sorted((f for f in found if f is not None), key=lambda f: f.time)
+
+    async def _pages(self, path: str, params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """Every item of a cursor-paged list; Bybit's last page has ``nextPageCursor: ""``."""
+        items: list[Mapping[str, Any]] = []
+        cursor = ""
+        seen: set[str] = set()
+        while True:
+            page = {**params, "cursor": cursor} if cursor else dict(params)
+            answer = await self.call("GET", path, page, path)
+            items += answer.result.get("list") or []
+            cursor = str(answer.result.get("nextPageCursor") or "")
+            # A repeated cursor would loop for ever (bybit_v5.md §13 item 2): stop instead.
+            if not cursor or cursor in seen or not answer.result.get("list"):
+                return items
+            seen.add(cursor)
+
+    async def close(self) -> None:
+        await self.transport.close()
