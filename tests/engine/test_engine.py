@@ -149,3 +149,18 @@ def test_the_maximum_holding_time_closes_the_position_with_its_own_reason() -> N
         setup.bar(bars, i)
     assert setup.exchange.position("BTCUSDT").is_flat
     assert "max_holding" in setup.engine.execution.exit_reasons.values()
+
+
+def test_a_trailing_stop_is_placed_on_the_tick_grid() -> None:
+    # 3 × ATR 10.37 = 31.11 and 1.5 % activation of 40,200 = 40,803 are not on BTC's 0.1 grid
+    # the way Bybit takes them; both are rounded to the nearest tick, never below one tick.
+    setup = _Setup(
+        _play("trailing_stop: {method: atr, multiple: 3, atr: atr, activation_percent: 1.5}")
+    )
+    bars = _bars([40_000, 40_100, 40_200, 40_300])
+    setup.bar(bars, 0)
+    setup.bar(bars, 1, "long.entry")
+    setup.bar(bars, 2, atr=10.37)
+    stop = setup.exchange.trading_stop("BTCUSDT")
+    assert stop.trailing_distance == Decimal("31.1")
+    assert stop.trailing_activation == Decimal("40803.0")

@@ -67,6 +67,9 @@ class Backtest:
     minutes: Candles | None = None
     """1-minute bars under a larger-timeframe run: the exchange then walks each bar's exact
     path minute by minute instead of the pessimistic rule."""
+    warm_up: int = 0
+    """The first bars only warm the features up: the engine trades from bar ``warm_up`` on (as a
+    live runner does after loading its warm-up history)."""
 
     @property
     def starting_cash(self) -> Decimal:
@@ -77,12 +80,13 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     """Run the play over the bars; the result the reports read."""
     bars = bar_matrix(backtest.candles)
     output = PlaySignals(backtest.play).batch(bars)
-    exchange = SimulatedExchange(backtest.instrument, _sim_config(backtest, bars))
+    exchange = SimulatedExchange(backtest.instrument, sim_config(backtest, bars))
     clock = BarClock(int(bars[0, 0]) if len(bars) else 0)
-    engine = Engine(backtest.play, exchange, clock, _engine_config(backtest))
+    engine = Engine(backtest.play, exchange, clock, engine_config(backtest))
     fired = np.zeros(len(bars), dtype=np.bool_)
     for rule in RULES:
         fired |= output.signals[rule]
+    fired[: backtest.warm_up] = False
     calls = _Calls(fired)
     signal_rows = np.column_stack([output.signals[rule] for rule in RULES])
     names = list(output.columns)
@@ -104,7 +108,9 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
             engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
         bar = result.bar
         start = result.end
-        if fired[bar] or bar == engine.wake_at() or engine.reacts_to_fills or start == len(bars):
+        if bar >= backtest.warm_up and (
+            fired[bar] or bar == engine.wake_at() or engine.reacts_to_fills or start == len(bars)
+        ):
             clock.set_ms(int(bars[bar, 0]) + bar_ms)
             signals = dict(zip(RULES, signal_rows[bar].tolist(), strict=True))
             columns = {name: float(output.columns[name][bar]) for name in names}
@@ -124,7 +130,8 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     )
 
 
-def _sim_config(backtest: Backtest, bars: NDArray[np.float64]) -> SimConfig:
+def sim_config(backtest: Backtest, bars: NDArray[np.float64]) -> SimConfig:
+    """The simulated account of this run (a paper account trading the same play uses it too)."""
     account = backtest.play.play.account
     interval = backtest.instrument.funding_interval
     if backtest.funding_rate is not None:
@@ -149,7 +156,8 @@ def _tier(name: str) -> str:
     return "VIP0" if name == "base" else name.upper()
 
 
-def _engine_config(backtest: Backtest) -> EngineConfig:
+def engine_config(backtest: Backtest) -> EngineConfig:
+    """The engine's settings for this run (a runner of the same play uses them too)."""
     return EngineConfig(
         symbol=backtest.symbol,
         leverage=to_decimal(backtest.play.play.account.leverage),

@@ -7,7 +7,8 @@ happened or a rule fired — between those nothing can change its decisions), it
 
 * **position monitor** — the exchange's position and account are the truth; the engine notes
   when a position opened (for the holding time) and closed (for the trade history Kelly reads);
-* **exposure monitor** — notional at the bar's close;
+* **exposure monitor** — notional at the bar's close, measured when an entry is planned (the
+  risk check of the entry is all that reads it);
 * **risk monitor** — equity into the risk state (drawdown halt, daily loss from 00:00 UTC);
   between calls the wiring feeds it the equity curve through :meth:`Engine.observe_equity`;
 * **pnl monitor** — equity = wallet balance + unrealized PnL at the close (the mark);
@@ -24,20 +25,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.domain.position import Position
+from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import Side, Symbol, to_decimal, utc_from_ms
 from tradeplay.engine.execution import EntryPlan, ExecutionManager, OrderIds
 from tradeplay.engine.exposure import Exposure
 from tradeplay.engine.journal import Decision, Journal
-from tradeplay.engine.protection import MissingLevel, entry_protection, trailing_stop
+from tradeplay.engine.protection import (
+    MissingLevel,
+    entry_protection,
+    measured_on_the_bar,
+    trailing_stop,
+)
 from tradeplay.engine.risk import (
-    Allow,
     Block,
     IntendedOrder,
+    Reduce,
     RiskLimits,
     RiskState,
     check_entry,
@@ -59,15 +67,14 @@ class EngineConfig:
     order_prefix: str = "tp"
 
 
-@dataclass(frozen=True, slots=True)
-class _Bar:
-    """What the monitors established about the bar being decided on."""
+class _Bar(NamedTuple):
+    """What the monitors established about the bar an entry is planned on."""
 
-    index: int
+    bar: int
     now: datetime
     mark: Decimal
     equity: Decimal
-    exposure: Exposure
+    position: Position
     columns: Mapping[str, float]
     closes: NDArray[np.float64]
 
@@ -100,6 +107,8 @@ class Engine:
         self.risk = RiskState.start(equity, clock.now())
         self.trade_returns: list[float] = []
         self._holding: _Holding | None = None
+        self._same_protection: dict[Side, Protection | None] = {}
+        """Per side, the protection of a play whose levels do not depend on the bar."""
 
     # -- monitors ------------------------------------------------------------------------------
 
@@ -141,15 +150,14 @@ class Engine:
         self._track(position, account.wallet_balance, bar, mark)
         equity = account.equity(position.unrealized_pnl(mark))
         self.risk = self.risk.update(equity, now, self.config.limits)
-        exposure = Exposure.of([position], {self.config.symbol: mark})
         self._maybe_trail(position, columns)
         held = 0 if self._holding is None else bar - self._holding.bar
         steps = decide(
             signals, position.side, bars_held=held, max_holding_bars=self.play.max_holding_bars
         )
-        seen = _Bar(bar, now, mark, equity, exposure, columns, closes)
         for intent, reason in steps:
             if intent.is_entry:
+                seen = _Bar(bar, now, mark, equity, position, columns, closes)
                 plan = self._plan(intent, seen)
                 done = plan is not None and self.execution.open(intent, plan, now, bar)
             else:
@@ -199,11 +207,15 @@ class Engine:
             return
         direction = 1 if position.size > 0 else -1
         activation = position.entry_price * (1 + direction * trailing.activation_fraction)
+        # Bybit takes both on the tick grid: the nearest tick, and never a distance under one.
+        instrument = self.execution.instrument
         self.exchange.set_trading_stop(
             TradingStop(
                 self.config.symbol,
-                trailing_distance=trailing.distance,
-                trailing_activation=activation,
+                trailing_distance=max(
+                    instrument.round_price(trailing.distance), instrument.tick_size
+                ),
+                trailing_activation=instrument.round_price(activation),
             )
         )
         holding.trailing_set = True
@@ -212,11 +224,12 @@ class Engine:
 
     def _plan(self, intent: Intent, seen: _Bar) -> EntryPlan | None:
         side = Side.BUY if intent is Intent.ENTER_LONG else Side.SELL
+        instrument = self.execution.instrument
         try:
-            protection = entry_protection(self.play, side, seen.columns)
+            protection = self._protection(side, seen.columns)
         except MissingLevel as missing:
             reason = f"protection level {missing.args[0]} is not known on this bar"
-            self.journal.record(Decision(seen.now, seen.index, intent, "skipped", reason))
+            self.journal.record(Decision(seen.now, seen.bar, intent, "skipped", reason))
             return None
         # The stop as it would stand if the entry filled at this close: what sizing risks.
         stop = None if protection is None else protection.resolve(side, seen.mark)[0]
@@ -225,17 +238,17 @@ class Engine:
             equity=seen.equity,
             price=seen.mark,
             stop_price=stop,
-            instrument=self.execution.instrument,
+            instrument=instrument,
             leverage=self.config.leverage,
             recent_returns=self._returns(seen.closes),
             trade_returns=self.trade_returns,
             timeframe=self.play.play.timeframe,
         )
         if isinstance(decision, SizeRefused):
-            self.journal.record(Decision(seen.now, seen.index, intent, "refused", decision.reason))
+            self.journal.record(Decision(seen.now, seen.bar, intent, "refused", decision.reason))
             return None
         order = IntendedOrder(
-            instrument=self.execution.instrument,
+            instrument=instrument,
             side=side,
             qty=decision.qty,
             price=seen.mark,
@@ -243,13 +256,23 @@ class Engine:
             stop_price=stop,
             leverage=self.config.leverage,
         )
-        verdict = check_entry(order, seen.exposure, self.risk, self.config.limits)
+        # The exposure monitor: read only when an entry is planned, the one thing that uses it.
+        exposure = Exposure.of([seen.position], {self.config.symbol: seen.mark})
+        verdict = check_entry(order, exposure, self.risk, self.config.limits)
         if isinstance(verdict, Block):
-            self.journal.record(Decision(seen.now, seen.index, intent, "vetoed", verdict.reason))
+            self.journal.record(Decision(seen.now, seen.bar, intent, "vetoed", verdict.reason))
             return None
-        qty = verdict.qty
-        note = decision.explanation if isinstance(verdict, Allow) else verdict.reason
-        return EntryPlan(side, qty, protection, note)
+        if isinstance(verdict, Reduce):
+            return EntryPlan(side, verdict.qty, protection, verdict.reason)
+        return EntryPlan(side, verdict.qty, protection, decision)
+
+    def _protection(self, side: Side, columns: Mapping[str, float]) -> Protection | None:
+        if side in self._same_protection:
+            return self._same_protection[side]
+        protection = entry_protection(self.play, side, columns)
+        if not measured_on_the_bar(self.play):
+            self._same_protection[side] = protection
+        return protection
 
     def _returns(self, closes: NDArray[np.float64]) -> NDArray[np.float64] | None:
         sizing = self.play.play.sizing

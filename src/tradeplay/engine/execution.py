@@ -23,7 +23,7 @@ from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.position import Position
 from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import ClientOrderId, OrderType, Side, Symbol
-from tradeplay.engine.journal import Decision, Journal
+from tradeplay.engine.journal import Decision, Detail, Journal
 from tradeplay.engine.strategy import Intent
 from tradeplay.ports import Exchange
 
@@ -35,7 +35,7 @@ class EntryPlan:
     side: Side
     qty: Decimal
     protection: Protection | None
-    note: str = ""
+    note: Detail = ""
 
 
 class OrderIds:
@@ -102,12 +102,12 @@ class ExecutionManager:
             protection=protection,
         )
 
-    def _send(self, order: OrderSubmitted, intent: Intent, bar: int, note: str = "") -> bool:
+    def _send(self, order: OrderSubmitted, intent: Intent, bar: int, note: Detail = "") -> bool:
         events = self._exchange.submit(order)
-        rejected = _rejection(events)
-        if rejected is not None:
-            self._journal.record(Decision(order.time, bar, intent, "rejected", rejected.reason))
-            return False
+        for event in events:
+            if isinstance(event, OrderRejected):
+                self._journal.record(Decision(order.time, bar, intent, "rejected", event.reason))
+                return False
         self._reconcile(order, events)
         self._journal.record(Decision(order.time, bar, intent, "sent", note))
         return True
@@ -118,15 +118,13 @@ class ExecutionManager:
         An answer about the order is the exchange's own word; without one, its open orders are
         asked (the venue may have taken the order and lost the reply).
         """
-        if any(event.client_order_id == order.client_order_id for event in events):
-            return
+        ours = order.client_order_id
+        for event in events:
+            if event.client_order_id == ours:
+                return
         working = {o.client_order_id for o in self._exchange.open_orders(self._symbol)}
         if order.client_order_id not in working:
             raise StateCorruptionError(
                 f"order {order.client_order_id} vanished: the exchange neither reported it "
                 "working nor answered it"
             )
-
-
-def _rejection(events: Sequence[OrderEvent]) -> OrderRejected | None:
-    return next((event for event in events if isinstance(event, OrderRejected)), None)

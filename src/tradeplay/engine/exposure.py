@@ -42,6 +42,8 @@ class Exposure:
     positions: tuple[SymbolExposure, ...] = ()
 
     def __post_init__(self) -> None:
+        if len(self.positions) < 2:
+            return  # one position cannot repeat a symbol
         symbols = [item.symbol for item in self.positions]
         repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
         if repeated:
@@ -64,7 +66,10 @@ class Exposure:
         return cls(tuple(items))
 
     def get(self, symbol: Symbol) -> SymbolExposure | None:
-        return next((item for item in self.positions if item.symbol == symbol), None)
+        for item in self.positions:
+            if item.symbol == symbol:
+                return item
+        return None
 
     def size(self, symbol: Symbol) -> Quantity:
         """Signed size held in ``symbol``; zero when flat."""

@@ -9,10 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol, TypeAlias
 
 import structlog
 
 log = structlog.get_logger(__name__)
+
+
+class Explained(Protocol):
+    """A value that can say how it came about, such as a sized entry."""
+
+    @property
+    def explanation(self) -> str: ...
+
+
+Detail: TypeAlias = str | Explained
+"""A decision's detail, or the value that explains it: a sent entry's sizing arithmetic is put
+into words only when someone reads it (for every entry of a backtest, that cost more than
+deciding)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +39,12 @@ class Decision:
     """``enter_long``, ``exit_short``, ``trailing_stop`` …"""
     outcome: str
     """``sent``, ``refused``, ``vetoed``, ``rejected``, ``skipped``."""
-    detail: str = ""
+    why: Detail = ""
+
+    @property
+    def detail(self) -> str:
+        """Why it ended so: the reason of a refusal or a veto, how a sent entry was sized."""
+        return self.why if isinstance(self.why, str) else self.why.explanation
 
 
 @dataclass(slots=True)

@@ -64,6 +64,14 @@ def entry_protection(
     return Protection(stop, target)
 
 
+def measured_on_the_bar(play: CompiledPlay) -> bool:
+    """Whether the stop or the target reads the decision bar's columns (an ATR, a structure
+    level); if not, :func:`entry_protection` gives the same protection on every bar."""
+    return isinstance(play.play.stop_loss, AtrStop | StructureStop) or isinstance(
+        play.play.take_profit, AtrTarget
+    )
+
+
 def _stop(play: CompiledPlay, side: Side, columns: Mapping[str, float]) -> Level | None:
     section = play.play.stop_loss
     match section:

@@ -23,6 +23,7 @@ Equity includes unrealized PnL, so both drawdown and daily loss count open losse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -127,14 +128,17 @@ class RiskState:
                 f"risk state is as of {self.as_of.isoformat()}; an update at {time.isoformat()} "
                 "goes back in time"
             )
-        new_day = time.date() != self.day
-        state = replace(
-            self,
+        today = time.date()
+        # Built directly, not with dataclasses.replace (twice the cost): the engine updates the
+        # state on every bar it sees.
+        state = RiskState(
             equity=equity,
             equity_peak=max(self.equity_peak, equity),
-            day=time.date(),
-            day_start_equity=equity if new_day else self.day_start_equity,
+            day=today,
+            day_start_equity=self.day_start_equity if today == self.day else equity,
             as_of=time,
+            halted=self.halted,
+            halt_reason=self.halt_reason,
         )
         limit = limits.max_drawdown_percent
         if state.halted or limit is None or state.drawdown_percent < limit:
@@ -259,10 +263,11 @@ def _stop_side_problem(order: IntendedOrder) -> str:
 
 
 class _Cap(NamedTuple):
-    """The most position value one limit lets the order open, and why it is that much."""
+    """The most position value one limit lets the order open, and why it is that much (put into
+    words only when the limit bites)."""
 
     notional: Money
-    reason: str
+    reason: Callable[[], str]
 
 
 def _largest_opening(
@@ -275,22 +280,22 @@ def _largest_opening(
     """The most the limits let the order open, and the reasons of the limits that bite."""
     opening = order.qty - closing
     wanted, equity = opening * order.price, state.equity
-    symbol = order.instrument.symbol
-    # Once the closing part has filled, what is left in this symbol is on the order's side.
-    same_side = ZERO if closing else exposure.notional(symbol)
-    others = exposure.total_notional - exposure.notional(symbol)
-    caps = (
-        _trade_risk_cap(order, opening, equity, limits.max_trade_risk_percent),
-        _exposure_cap(f"{symbol} exposure", same_side, wanted, equity, limits.max_symbol_exposure),
-        _exposure_cap(
-            "total exposure", same_side + others, wanted, equity, limits.max_total_exposure
-        ),
-    )
+    caps = [_trade_risk_cap(order, opening, equity, limits.max_trade_risk_percent)]
+    if limits.max_symbol_exposure is not None or limits.max_total_exposure is not None:
+        symbol = order.instrument.symbol
+        # Once the closing part has filled, what is left in this symbol is on the order's side.
+        same_side = ZERO if closing else exposure.notional(symbol)
+        others = exposure.total_notional - exposure.notional(symbol)
+        symbol_limit, total_limit = limits.max_symbol_exposure, limits.max_total_exposure
+        caps += (
+            _exposure_cap(f"{symbol} exposure", same_side, wanted, equity, symbol_limit),
+            _exposure_cap("total exposure", same_side + others, wanted, equity, total_limit),
+        )
     allowed, reasons = wanted, []
     for cap in caps:
         if cap is not None and cap.notional < wanted:  # every limit broken is named
             allowed = min(allowed, max(ZERO, cap.notional))
-            reasons.append(cap.reason)
+            reasons.append(cap.reason())
     return (opening if allowed == wanted else allowed / order.price), reasons
 
 
@@ -301,14 +306,19 @@ def _trade_risk_cap(
     if limit is None:
         return None
     if order.stop_price is None:
-        reason = (
-            "no stop loss: the loss of this trade is not bounded and the per-trade limit is "
-            f"{_pct(limit)} % of equity"
+        return _Cap(
+            ZERO,
+            lambda: (
+                "no stop loss: the loss of this trade is not bounded and the per-trade limit is "
+                f"{_pct(limit)} % of equity"
+            ),
         )
-        return _Cap(ZERO, reason)
     distance = abs(order.price - order.stop_price)
-    risk = opening * distance / equity * HUNDRED
-    reason = f"risk to the stop {_pct(risk)} % of equity is above the {_pct(limit)} % limit"
+
+    def reason() -> str:
+        risk = opening * distance / equity * HUNDRED
+        return f"risk to the stop {_pct(risk)} % of equity is above the {_pct(limit)} % limit"
+
     return _Cap(equity * limit / HUNDRED / distance * order.price, reason)
 
 
@@ -318,8 +328,11 @@ def _exposure_cap(
     """What keeps ``held`` plus the new position value within ``limit`` × equity."""
     if limit is None:
         return None
-    after = (held + wanted) / equity
-    reason = f"{what} would be {_pct(after)}× equity, above the {_pct(limit)}× limit"
+
+    def reason() -> str:
+        after = (held + wanted) / equity
+        return f"{what} would be {_pct(after)}× equity, above the {_pct(limit)}× limit"
+
     return _Cap(limit * equity - held, reason)
 
 

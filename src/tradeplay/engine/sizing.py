@@ -41,10 +41,11 @@ Conventions, as a trader reads the play file:
 from __future__ import annotations
 
 import math
+import string
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
-from typing import Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -64,6 +65,10 @@ from tradeplay.domain.values import (
 from tradeplay.play.risk import FixedNotional, Kelly, PercentEquity, RiskPercent, VolatilityTarget
 
 SizingRule: TypeAlias = FixedNotional | PercentEquity | RiskPercent | VolatilityTarget | Kelly
+Words: TypeAlias = tuple[str, tuple[Any, ...]]
+"""A step of the arithmetic not yet in words: a template (``{:amount}`` and ``{:approx}`` fields
+for exact numbers) and its values. Writing out the words of every entry cost more than sizing
+it, and a run reads few of them; plain values keep the garbage collector out of it too."""
 
 HUNDRED: Final = Decimal(100)
 YEAR: Final = timedelta(days=365)
@@ -77,7 +82,14 @@ class Sized:
 
     qty: Quantity
     notional: Money
-    explanation: str
+    words: Words
+    """:attr:`explanation` not yet written: the rule, the caps that bit, the step."""
+
+    @property
+    def explanation(self) -> str:
+        """The sizing arithmetic in words, written when read."""
+        with localcontext(_CONTEXT):  # the same digits whoever reads it, whenever
+            return _said(self.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +113,7 @@ class KellyEstimate:
     kelly: float
 
 
-@dataclass(frozen=True, slots=True)
-class _Inputs:
+class _Inputs(NamedTuple):
     equity: Money
     price: Price
     stop_price: Price | None
@@ -112,12 +123,11 @@ class _Inputs:
     base: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Wanted:
+class _Wanted(NamedTuple):
     """What a rule asks for before the caps, and the arithmetic in words."""
 
     qty: Quantity
-    why: str
+    why: Words
 
 
 def size_entry(
@@ -166,13 +176,23 @@ def max_notional(equity: Money, leverage: Decimal, instrument: Instrument) -> Mo
     if equity <= 0:
         return ZERO
     usable = min(leverage, instrument.max_leverage)
-    if not instrument.margin_tiers:
+    tiers = instrument.margin_tiers
+    if not tiers:
         return equity * usable
+    # The bounds increase, so every lower tier offers at most the top tier's floor: a large
+    # account that the top tier accepts needs no other look.
+    top_floor = tiers[-2].up_to if len(tiers) > 1 else ZERO
+    top_offer = min(tiers[-1].up_to, equity * min(usable, tiers[-1].max_leverage))
+    if top_offer > top_floor:
+        return top_offer
+    most = equity * usable
     best, floor = ZERO, ZERO
-    for tier in instrument.margin_tiers:
+    for tier in tiers:
         offer = min(tier.up_to, equity * min(usable, tier.max_leverage))
         if offer > floor:
             best = max(best, offer)
+        if tier.up_to >= most:
+            break  # each later tier offers at most equity × leverage: not above its floor
         floor = tier.up_to
     return best
 
@@ -198,10 +218,10 @@ def kelly_estimate(trade_returns: npt.ArrayLike, lookback: int) -> KellyEstimate
 
 def _wanted(sizing: SizingRule, inputs: _Inputs, settle: str) -> _Wanted | SizeRefused:
     if isinstance(sizing, FixedNotional):
-        why = f"fixed {_amount(sizing.amount)} {settle} notional"
+        why = ("fixed {:amount} {} notional", (sizing.amount, settle))
         return _from_notional(sizing.amount, inputs, why)
     if isinstance(sizing, PercentEquity):
-        return _from_percent(to_decimal(sizing.percent), inputs, settle, "")
+        return _from_percent(to_decimal(sizing.percent), inputs, settle, _FROM_THE_PLAY)
     if isinstance(sizing, RiskPercent):
         return _risk_percent(sizing, inputs, settle)
     if isinstance(sizing, VolatilityTarget):
@@ -209,17 +229,22 @@ def _wanted(sizing: SizingRule, inputs: _Inputs, settle: str) -> _Wanted | SizeR
     return _kelly(sizing, inputs, settle)
 
 
-def _from_notional(notional: Money, inputs: _Inputs, why: str) -> _Wanted:
+def _from_notional(notional: Money, inputs: _Inputs, why: Words) -> _Wanted:
     qty = notional / inputs.price
-    text = f"{why} at {_amount(inputs.price)} gives {_approx(qty)} {inputs.base}"
-    return _Wanted(qty, text)
+    template, values = why
+    return _Wanted(
+        qty,
+        (template + " at {:amount} gives {:approx} {}", (*values, inputs.price, qty, inputs.base)),
+    )
 
 
-def _from_percent(percent: Decimal, inputs: _Inputs, settle: str, source: str) -> _Wanted:
+def _from_percent(percent: Decimal, inputs: _Inputs, settle: str, source: Words) -> _Wanted:
+    """``source`` says where the percentage comes from (nothing: straight from the play)."""
     notional = inputs.equity * percent / HUNDRED
+    template, values = source
     why = (
-        f"{source}{_amount(percent)} % of {_amount(inputs.equity)} {settle} equity = "
-        f"{_amount(notional)} {settle} notional"
+        template + "{:amount} % of {:amount} {} equity = {:amount} {} notional",
+        (*values, percent, inputs.equity, settle, notional, settle),
     )
     return _from_notional(notional, inputs, why)
 
@@ -236,9 +261,9 @@ def _risk_percent(sizing: RiskPercent, inputs: _Inputs, settle: str) -> _Wanted 
     percent = to_decimal(sizing.percent)
     qty = inputs.equity * percent / HUNDRED / distance
     why = (
-        f"risk {_amount(percent)} % of {_amount(inputs.equity)} {settle} equity with a "
-        f"{_amount(distance / price * HUNDRED)} % stop ({_amount(stop)} from "
-        f"{_amount(price)}) gives {_approx(qty)} {inputs.base}"
+        "risk {:amount} % of {:amount} {} equity with a {:amount} % stop ({:amount} from "
+        "{:amount}) gives {:approx} {}",
+        (percent, inputs.equity, settle, distance / price * HUNDRED, stop, price, qty, inputs.base),
     )
     return _Wanted(qty, why)
 
@@ -265,8 +290,8 @@ def _volatility_target(
     realised = float(np.std(returns, ddof=1)) * math.sqrt(bars_a_year) * 100
     percent = to_decimal(sizing.annual_vol) / to_decimal(realised) * HUNDRED
     source = (
-        f"target {sizing.annual_vol:g} % a year over realised {realised:.4g} % a year "
-        f"({wanted} bars): "
+        "target {:g} % a year over realised {:.4g} % a year ({} bars): ",
+        (sizing.annual_vol, realised, wanted),
     )
     return _from_percent(percent, inputs, settle, source)
 
@@ -278,7 +303,8 @@ def _kelly(sizing: Kelly, inputs: _Inputs, settle: str) -> _Wanted | SizeRefused
     if not np.isfinite(history).all():
         raise InputError("Kelly sizing: the trade history holds a missing or infinite return")
     if len(history) < sizing.lookback:
-        source = f"until {sizing.lookback} closed trades exist ({len(history)} so far): "
+        known = (sizing.lookback, len(history))
+        source: Words = ("until {} closed trades exist ({} so far): ", known)
         return _from_percent(to_decimal(sizing.initial_percent), inputs, settle, source)
     estimate = kelly_estimate(history, sizing.lookback)
     if estimate is None or estimate.kelly <= 0:
@@ -287,10 +313,11 @@ def _kelly(sizing: Kelly, inputs: _Inputs, settle: str) -> _Wanted | SizeRefused
         return SizeRefused(f"no edge over the last {sizing.lookback} trades: {odds}{kelly}")
     cap = to_decimal(sizing.cap)
     percent = min(to_decimal(sizing.fraction * estimate.kelly * 100), cap)
+
     capped = f", capped at {_amount(cap)} %" if percent == cap else ""
     source = (
-        f"{sizing.fraction:g} × Kelly {estimate.kelly:.4g} ({_odds(estimate)} over "
-        f"{estimate.trades} trades){capped}: "
+        "{:g} × Kelly {:.4g} ({} over {} trades){}: ",
+        (sizing.fraction, estimate.kelly, _odds(estimate), estimate.trades, capped),
     )
     return _from_percent(percent, inputs, settle, source)
 
@@ -310,36 +337,61 @@ def _capped(
     leverage: Decimal,
     order_type: OrderType,
 ) -> SizeDecision:
-    qty, notes = wanted.qty, [wanted.why]
+    price, settle = inputs.price, instrument.settle
+    qty, words = wanted
     ceiling = max_notional(inputs.equity, leverage, instrument)
-    if qty * inputs.price > ceiling:
-        qty = ceiling / inputs.price
-        allowed = _amount(ceiling / inputs.equity)
-        notes.append(
-            f"capped at {allowed}× leverage: {_amount(ceiling)} {instrument.settle} notional"
+    if qty * price > ceiling:
+        qty = ceiling / price
+        allowed = ceiling / inputs.equity
+        words = _then(
+            words, "capped at {:amount}× leverage: {:amount} {} notional", allowed, ceiling, settle
         )
     largest = instrument.max_qty if order_type.has_limit_price else instrument.max_market_qty
     if qty > largest:
         qty = largest
-        notes.append(f"capped at the largest {order_type} order {_amount(largest)}")
+        words = _then(words, "capped at the largest {} order {:amount}", str(order_type), largest)
     rounded = instrument.round_qty(qty, Rounding.DOWN)
     # Below the minimum, the message quotes the quantity the rule asked for (0.00025), not the
     # 0 it rounds down to: that is the figure the trader can check against the play.
     checked = rounded if rounded >= instrument.min_qty else _truncated(qty)
     try:
         instrument.validate_qty(checked, order_type)
-        instrument.validate_notional(rounded, inputs.price)
+        instrument.validate_notional(rounded, price)
     except InstrumentRuleError as error:
-        return SizeRefused(f"{error} — {'; '.join(notes)}")
-    notional = rounded * inputs.price
-    notes.append(
-        f"{_amount(rounded)} {instrument.base} on the step {_amount(instrument.qty_step)} "
-        f"({_amount(notional)} {instrument.settle} notional)"
-    )
-    return Sized(qty=rounded, notional=notional, explanation="; ".join(notes))
+        return SizeRefused(f"{error} — {_said(words)}")
+    notional = rounded * price
+    step = "{:amount} {} on the step {:amount} ({:amount} {} notional)"
+    words = _then(words, step, rounded, instrument.base, instrument.qty_step, notional, settle)
+    return Sized(qty=rounded, notional=notional, words=words)
 
 
 # ----------------------------------------------------------------------------------- words
+
+_FROM_THE_PLAY: Final[Words] = ("", ())
+
+
+class _Numbers(string.Formatter):
+    """Templates whose ``{:amount}`` and ``{:approx}`` fields are exact numbers in words."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec == "amount":
+            return _amount(value)
+        if format_spec == "approx":
+            return _approx(value)
+        return str(super().format_field(value, format_spec))
+
+
+_NUMBERS: Final = _Numbers()
+
+
+def _then(words: Words, template: str, *values: Any) -> Words:
+    """``words`` and one more step: still one template, one object to keep per entry."""
+    return f"{words[0]}; {template}", words[1] + values
+
+
+def _said(words: Words) -> str:
+    template, values = words
+    return _NUMBERS.vformat(template, values, {})
 
 
 def _amount(value: Decimal) -> str:

@@ -10,7 +10,7 @@ closing part. Excursions (MAE / MFE) are measured on the bars from the entry bar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -39,7 +39,8 @@ class _Open:
     fees: Decimal = ZERO
     max_qty: Decimal = ZERO
     realized: Decimal = ZERO
-    reasons: list[str] = field(default_factory=list)
+    exit_reason: str = ""
+    """Why its last exit fill happened: the trade's exit reason once it is flat."""
 
 
 class TradeBuilder:
@@ -56,6 +57,8 @@ class TradeBuilder:
     ) -> None:
         self._symbol = symbol
         self._bars = bars
+        # Contiguous, so finding a fill's bar is one binary search, not a walk of a strided view.
+        self._opens = np.ascontiguousarray(bars[:, 0])
         self._funding = funding
         self._reason_of = reason_of
         self._realized_of = realized_of
@@ -65,36 +68,39 @@ class TradeBuilder:
         self.trades: list[TradeRecord] = []
 
     def add(self, fill: Fill) -> None:
+        """Book ``fill``: the part that reduces the position first, then the part that opens.
+
+        Each part carries the fill's fee in proportion to its quantity.
+        """
         before = self._size
         against = before != 0 and (before > 0) != (fill.side.sign > 0)
         closing = min(fill.qty, abs(before)) if against else ZERO
         if closing:
-            part = replace(fill, qty=closing, fee=fill.fee * closing / fill.qty)
-            self._book_exit(part, self._realized_of(fill))
+            self._book_exit(fill, closing, fill.fee * closing / fill.qty)
         opening = fill.qty - closing
         if opening:
-            self._book_entry(replace(fill, qty=opening, fee=fill.fee * opening / fill.qty))
+            self._book_entry(fill, opening, fill.fee * opening / fill.qty)
 
-    def _book_entry(self, fill: Fill) -> None:
-        self._size += fill.signed_qty
+    def _book_entry(self, fill: Fill, qty: Decimal, fee: Decimal) -> None:
+        self._size += qty * fill.side.sign
         if self._open is None:
             side = PositionSide.LONG if fill.side.sign > 0 else PositionSide.SHORT
             self._open = _Open(side, fill.time, self._bar_of(fill.time))
         trade = self._open
-        trade.entry_qty += fill.qty
-        trade.entry_value += fill.qty * fill.price
-        trade.fees += fill.fee
+        trade.entry_qty += qty
+        trade.entry_value += qty * fill.price
+        trade.fees += fee
         trade.max_qty = max(trade.max_qty, abs(self._size))
 
-    def _book_exit(self, fill: Fill, realized: Decimal) -> None:
-        self._size += fill.signed_qty
+    def _book_exit(self, fill: Fill, qty: Decimal, fee: Decimal) -> None:
+        self._size += qty * fill.side.sign
         trade = self._open
         assert trade is not None  # a reducing fill needs an open position
-        trade.realized += realized
-        trade.exit_qty += fill.qty
-        trade.exit_value += fill.qty * fill.price
-        trade.fees += fill.fee
-        trade.reasons.append(self._reason_of(fill))
+        trade.realized += self._realized_of(fill)
+        trade.exit_qty += qty
+        trade.exit_value += qty * fill.price
+        trade.fees += fee
+        trade.exit_reason = self._reason_of(fill)
         if self._size == 0:
             self.trades.append(self._close(trade, fill.time))
             self._open = None
@@ -121,12 +127,12 @@ class TradeBuilder:
             mfe_price=mfe,
             mfe_pct=float(mfe / entry_price),
             bars_held=exit_bar - trade.entry_bar,
-            exit_reason=trade.reasons[-1],
+            exit_reason=trade.exit_reason,
         )
 
     def _bar_of(self, time: datetime) -> int:
         ms = int(time.timestamp() * 1000)
-        return max(0, int(np.searchsorted(self._bars[:, 0], ms, side="right")) - 1)
+        return max(0, int(self._opens.searchsorted(ms, side="right")) - 1)
 
     def _excursions(
         self, side: PositionSide, entry: Decimal, first: int, last: int

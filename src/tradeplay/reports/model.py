@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -94,12 +94,18 @@ class TradeRecord:
     """An :class:`ExitReason` value, or another short word the engine uses."""
 
     def __post_init__(self) -> None:
-        what = f"trade {self.symbol} {self.side} entered {self.entry_time.isoformat()}"
-        require_utc(self.entry_time, f"{what}: entry_time")
-        require_utc(self.exit_time, f"{what}: exit_time")
+        # A backtest builds one record per round trip: the words naming the trade are written
+        # only when something is wrong with it.
+        if self.entry_time.tzinfo is not UTC or self.exit_time.tzinfo is not UTC:
+            require_utc(self.entry_time, f"{self._what}: entry_time")
+            require_utc(self.exit_time, f"{self._what}: exit_time")
         problems = _trade_problems(self)
         if problems:
-            raise InputError(f"{what}: " + "; ".join(problems))
+            raise InputError(f"{self._what}: " + "; ".join(problems))
+
+    @property
+    def _what(self) -> str:
+        return f"trade {self.symbol} {self.side} entered {self.entry_time.isoformat()}"
 
     @property
     def entry_notional(self) -> Money:
