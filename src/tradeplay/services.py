@@ -5,7 +5,8 @@ Every function takes the settings it needs explicitly; none of them prints.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,16 @@ from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedErr
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.play import CheckReport, check_play, load_play, show_play
 from tradeplay.ports import Progress
+from tradeplay.runtime.live import (
+    LiveRun,
+    RunEnvironment,
+    RunOutcome,
+    confirm_live,
+    credentials_for,
+    run_play_live,
+)
+from tradeplay.runtime.preflight import Preflight
+from tradeplay.runtime.runner import BarStep
 from tradeplay.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -204,6 +215,46 @@ def run_backtest_file(
 ) -> BacktestOutcome:
     """Backtest a play file on the best stored data for it and write the report."""
     return backtest_play(open_store(settings), load_play(play_path), request, progress)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveRunRequest:
+    """``tradeplay run``: which environment, where, and how far it may go."""
+
+    environment: RunEnvironment
+    symbol: str | None = None
+    emulator_url: str | None = None
+    confirm: bool = False
+    max_bars: int | None = None
+
+
+def run_play_file(
+    play_path: Path,
+    request: LiveRunRequest,
+    environ: Mapping[str, str],
+    *,
+    on_preflight: Callable[[Preflight], None],
+    on_step: Callable[[BarStep], None],
+    stop: threading.Event | None = None,
+) -> RunOutcome:
+    """Run a play file live in one environment until ``stop`` (see :mod:`tradeplay.runtime.live`).
+
+    Live trading is refused unless confirmed twice; keys come from ``environ``
+    (``BYBIT_{LIVE,DEMO,TESTNET}_API_KEY`` / ``_API_SECRET``), never from a file.
+    """
+    confirm_live(request.environment, confirm=request.confirm, env=environ)
+    play = load_play(play_path)
+    environment = request.environment
+    run = LiveRun(
+        play=play,
+        environment=environment,
+        symbol=request.symbol or play.play.instruments[0],
+        emulator_url=request.emulator_url,
+        credentials=None if environment.local_fills else credentials_for(environment, environ),
+        max_bars=request.max_bars,
+    )
+    log.info("live_run_starting", play=play.name, environment=str(environment), symbol=run.symbol)
+    return run_play_live(run, on_preflight=on_preflight, on_step=on_step, stop=stop)
 
 
 def default_run_folder(settings: Settings, play_path: Path) -> Path:

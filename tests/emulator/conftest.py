@@ -66,7 +66,10 @@ def accounts() -> list[AccountSpec]:
 
 
 def make_emulator(clock: Clock | None = None, **options: Any) -> Emulator:
-    settings = {"start_ms": START_MS + HISTORY_BARS * MINUTE, "enforce_rate_limits": False}
+    settings: dict[str, Any] = {
+        "start_ms": START_MS + HISTORY_BARS * MINUTE,
+        "enforce_rate_limits": False,
+    }
     settings.update(options)
     return Emulator(wave_market(), accounts(), EmulatorOptions(**settings), clock=clock)
 

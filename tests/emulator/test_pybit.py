@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import websocket
 from pybit import unified_trading
 from pybit.exceptions import InvalidRequestError
 
@@ -30,6 +31,10 @@ def streams(
         unified_trading, "PUBLIC_WSS", f"{handle.ws_url}/v5/public/{{CHANNEL_TYPE}}"
     )
     monkeypatch.setattr(unified_trading, "PRIVATE_WSS", f"{handle.ws_url}/v5/private")
+    # pybit waits for its socket thread without a deadline; a connect that stalls (a loaded
+    # CI machine) must fail and be retried rather than hang the suite.
+    previous = websocket.getdefaulttimeout()
+    websocket.setdefaulttimeout(10)
     public_inbox: queue.Queue[dict[str, Any]] = queue.Queue()
     private_inbox: queue.Queue[dict[str, Any]] = queue.Queue()
     public = unified_trading.WebSocket(testnet=False, channel_type="linear")
@@ -50,6 +55,7 @@ def streams(
     yield public_inbox, private_inbox
     public.exit()
     private.exit()
+    websocket.setdefaulttimeout(previous)
 
 
 def test_pybit_places_amends_queries_and_cancels_orders_and_streams_them(

@@ -64,9 +64,13 @@ class PlayStream:
         # Twice the tail, so the window slides by one copy every ``tail`` bars, not every bar.
         self._buffer = np.full((2 * self._tail, len(self._names)), np.nan)
         self._end = 0
+        self.columns: dict[str, float] = {}
+        """Every column's value on the last bar stepped (what the engine reads besides the
+        signals: levels for stops and targets, the close)."""
 
     def step(self, bar: NDArray[np.float64]) -> dict[str, bool]:
         values = self._frame.step(bar)
+        self.columns = values
         if self._end == len(self._buffer):
             keep = self._tail - 1
             self._buffer[:keep] = self._buffer[self._end - keep : self._end]

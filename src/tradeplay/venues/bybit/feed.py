@@ -52,12 +52,9 @@ class BybitFeed:
 
     def history(self, symbol: Symbol, timeframe: Timeframe, bars: int) -> NDArray[np.float64]:
         """The last ``bars`` closed bars as a ``(n, 6)`` matrix; seeds the live stream."""
-        now_ms = self._venue.now_ms()
-        start = now_ms - (bars + 1) * timeframe.ms
-        fetched = run_on_loop(
-            self._loop, self._venue.klines(symbol, timeframe, start), DEFAULT_TIMEOUT_S
+        closed = run_on_loop(
+            self._loop, self._venue.recent_klines(symbol, timeframe, bars), DEFAULT_TIMEOUT_S
         )
-        closed = [bar for bar in fetched if bar.closed][-bars:]
         if symbol == self.symbol and timeframe == self.timeframe and closed:
             self.stream.last_start_ms = closed[-1].start_ms
         if not closed:

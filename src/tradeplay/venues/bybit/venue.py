@@ -195,6 +195,34 @@ class BybitVenue:
                 return bars
             start = page[-1].start_ms + timeframe.ms
 
+    async def recent_klines(self, symbol: Symbol, timeframe: Timeframe, bars: int) -> list[Kline]:
+        """The last ``bars`` closed bars, oldest first, paged backwards from the venue's now.
+
+        Asked without a start time, Bybit answers with the newest rows (bybit_v5.md, kline):
+        this needs no local clock, so it also reads a replaying emulator's past correctly.
+        """
+        found: list[Kline] = []
+        end: int | None = None
+        while len(found) < bars:
+            params: dict[str, Any] = {
+                "category": CATEGORY,
+                "symbol": symbol,
+                "interval": bybit_interval(timeframe),
+                "limit": min(_KLINE_PAGE, bars - len(found) + 1),
+            }
+            if end is not None:
+                params["end"] = end
+            answer = await self.call("GET", "/v5/market/kline", params, f"klines {symbol}")
+            server = answer.time_ms or self.now_ms()
+            page = [b for b in klines_from_rest(answer.result, timeframe.ms, server) if b.closed]
+            if end is not None:
+                page = [b for b in page if b.start_ms < found[0].start_ms]
+            if not page:
+                break  # the venue has no older bars
+            found = page + found
+            end = page[0].start_ms - 1
+        return found[-bars:] if bars else []
+
     # ------------------------------------------------------------------ orders
 
     async def submit(self, order: OrderSubmitted) -> list[OrderEvent]:

@@ -1,0 +1,1 @@
+"""Running a play on live bars: the runners (shadow, paper, demo, testnet, live), wiring."""

@@ -1,0 +1,109 @@
+"""Paper and shadow accounts: the simulated exchange fed live bars as they close.
+
+**Paper** trades a local simulated account on live data: the same
+:class:`~tradeplay.sim.exchange.SimulatedExchange` a backtest uses, advanced one bar at a time,
+so its fills are the fills a backtest of the same bars gives.
+
+**Shadow** is paper that claims nothing: it records the signals and every order the engine
+would have sent (:class:`ShadowExchange`), and answers the engine from a simulated account so the
+play's position — and with it its exits — evolves as it would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from tradeplay.domain.account import Account
+from tradeplay.domain.events import OrderEvent, OrderSubmitted
+from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.order import Order
+from tradeplay.domain.position import Position
+from tradeplay.domain.values import ClientOrderId, Symbol
+from tradeplay.ports import Exchange, TradingStop
+from tradeplay.sim.config import SimConfig
+from tradeplay.sim.exchange import SimulatedExchange
+
+__all__ = ["PaperMarket", "ShadowExchange", "ShadowMarket", "WouldBe"]
+
+
+class PaperMarket:
+    """A simulated account that meets each live bar as it closes."""
+
+    def __init__(self, instrument: Instrument, config: SimConfig) -> None:
+        self.simulator = SimulatedExchange(instrument, config)
+        self.events: list[OrderEvent] = []
+        """Every order event the bars produced, in order (fills, triggers, expiries …)."""
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.simulator
+
+    def on_bar(self, row: NDArray[np.float64]) -> Sequence[OrderEvent]:
+        # The same advance a backtest makes over this bar: orders placed at the previous close
+        # meet this bar's open, then its path.
+        result = self.simulator.advance(np.asarray(row, dtype=np.float64).reshape(1, 6), 0, 1)
+        self.events.extend(result.events)
+        return result.events
+
+
+@dataclass(frozen=True, slots=True)
+class WouldBe:
+    """An action the engine took that a shadow run does not send anywhere."""
+
+    time: datetime
+    action: str
+    """``submit``, ``cancel`` or ``trading_stop``."""
+    order: OrderSubmitted | None = None
+    client_order_id: ClientOrderId | None = None
+    stop: TradingStop | None = None
+
+
+class ShadowExchange:
+    """An :class:`Exchange` that records what it is asked and answers from a simulated account."""
+
+    def __init__(self, simulator: SimulatedExchange) -> None:
+        self._simulator = simulator
+        self.would_be: list[WouldBe] = []
+
+    def instrument(self, symbol: Symbol) -> Instrument:
+        return self._simulator.instrument(symbol)
+
+    def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
+        self.would_be.append(WouldBe(order.time, "submit", order=order))
+        return self._simulator.submit(order)
+
+    def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Sequence[OrderEvent]:
+        self.would_be.append(
+            WouldBe(self._simulator.now, "cancel", client_order_id=client_order_id)
+        )
+        return self._simulator.cancel(symbol, client_order_id)
+
+    def set_trading_stop(self, stop: TradingStop) -> None:
+        self.would_be.append(WouldBe(self._simulator.now, "trading_stop", stop=stop))
+        self._simulator.set_trading_stop(stop)
+
+    def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
+        return self._simulator.open_orders(symbol)
+
+    def position(self, symbol: Symbol) -> Position:
+        return self._simulator.position(symbol)
+
+    def account(self) -> Account:
+        return self._simulator.account()
+
+
+class ShadowMarket(PaperMarket):
+    """A paper market whose engine talks to a :class:`ShadowExchange`."""
+
+    def __init__(self, instrument: Instrument, config: SimConfig) -> None:
+        super().__init__(instrument, config)
+        self.shadow = ShadowExchange(self.simulator)
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.shadow
