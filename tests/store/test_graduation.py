@@ -1,0 +1,45 @@
+"""Graduation decisions: the audit trail issue 8 writes, with its numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from tests.store.builders import at
+from tradeplay.domain.errors import InputError
+from tradeplay.store import Database, GraduationDecision
+
+
+def _decision(seconds: float = 0, verdict: str = "promote") -> GraduationDecision:
+    return GraduationDecision(
+        play="trend",
+        from_stage="demo",
+        to_stage="live",
+        verdict=verdict,
+        decided_at=at(seconds),
+        metrics={"days": 31, "trades": 57, "sharpe": 1.73, "max_drawdown": "0.081"},
+        thresholds={"days": 30, "trades": 50, "sharpe": 1.0, "max_drawdown": "0.15"},
+    )
+
+
+def test_decisions_are_kept_with_their_metrics_and_thresholds(database: Database) -> None:
+    assert database.graduations.record(_decision(0, "hold"))
+    assert database.graduations.record(_decision(86400))
+    assert not database.graduations.record(_decision(86400))
+    assert database.graduations.history("trend") == [_decision(0, "hold"), _decision(86400)]
+    assert database.graduations.history("other") == []
+    assert len(database.graduations.history()) == 2
+
+
+def test_metrics_that_are_not_json_are_refused_with_a_reason(database: Database) -> None:
+    bad = GraduationDecision(
+        play="trend",
+        from_stage="demo",
+        to_stage="live",
+        verdict="promote",
+        decided_at=at(0),
+        metrics={"return": Decimal("0.12")},
+    )
+    with pytest.raises(InputError, match="graduation decision of trend: metrics must hold only"):
+        database.graduations.record(bad)

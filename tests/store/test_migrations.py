@@ -1,0 +1,76 @@
+"""Migrations: shipped in the package, applied on open, and an old schema upgrades with its rows."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.store.builders import T0, order
+from tradeplay.domain.order import OrderStatus
+from tradeplay.store import Database, migrate
+from tradeplay.store.schema import metadata
+
+
+def test_the_migrations_are_inside_the_package() -> None:
+    versions = resources.files("tradeplay.store.migrations") / "versions"
+    names = {entry.name for entry in versions.iterdir()}
+    assert {"r0001_trading_records.py", "r0002_keys_and_graduation.py"} <= names
+    assert (resources.files("tradeplay.store.migrations") / "env.py").is_file()
+
+
+def test_opening_a_database_brings_it_to_the_newest_revision(empty_url: str) -> None:
+    database = Database.open(empty_url)
+    assert migrate.current_revision(database.engine) == migrate.head_revision()
+    Database.open(empty_url).close()  # opening again is a no-op
+    database.close()
+
+
+def test_the_migrated_schema_is_exactly_the_tables_the_code_uses(empty_url: str) -> None:
+    database = Database.open(empty_url)
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    database.close()
+    assert differences == []
+
+
+_OLD_ORDER = text(
+    "INSERT INTO orders (environment, client_order_id, order_id, symbol, side, order_type, "
+    "qty, price, trigger_price, time_in_force, reduce_only, status, filled_qty, filled_value, "
+    "fees, reason, created_at, updated_at) VALUES ('demo', 'tp-1', 'venue-tp-1', 'BTCUSDT', "
+    "'buy', 'stop_limit', '0.010', '42000.50', '41999.9', 'gtc', :no, 'new', '0', '0.00', "
+    "'0.000231', '', :created, :updated)"
+)
+
+
+def test_an_old_schema_upgrades_with_its_rows_intact(empty_url: str) -> None:
+    """Revision 1, rows written as revision 1 wrote them, then the upgrade to the newest."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0001")
+    assert migrate.current_revision(engine) == "0001"
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        connection.execute(_OLD_ORDER, {"no": False, "created": moment, "updated": moment})
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    assert migrate.current_revision(database.engine) == migrate.head_revision() != "0001"
+    assert database.orders.get("demo", order().client_order_id) == order(status=OrderStatus.NEW)
+    database.close()
+
+
+def test_a_failed_upgrade_changes_nothing(empty_url: str) -> None:
+    """Upgrades run in one transaction: a crash half way leaves the old revision."""
+    database = Database.open(empty_url, upgrade=False)
+    migrate.upgrade(database.engine, "0001")
+    with database.engine.begin() as connection:  # sabotage: 0002 will find its table taken
+        connection.execute(text("CREATE TABLE api_keys (name TEXT)"))
+    with pytest.raises(DBAPIError):
+        migrate.upgrade(database.engine)
+    assert migrate.current_revision(database.engine) == "0001"
+    assert "graduation_decisions" not in inspect(database.engine).get_table_names()
+    database.close()
