@@ -58,6 +58,9 @@ class FakeTransport:
         ]
         return Answer(0, "OK", {"list": rows[::-1]}, self.server_ms, None)  # newest first
 
+    async def subscribe(self, topic: str, *, private: bool) -> None:
+        return None
+
     async def receive(self, topic: str, *, private: bool) -> list[dict[str, Any]]:
         if not self.script:
             await asyncio.sleep(3600)
@@ -157,7 +160,7 @@ def test_a_silent_stream_is_noticed_and_reconnected_then_resynced() -> None:
 
     asyncio.run(scenario())
     assert transport.reconnects == 1
-    assert resyncs == [1]  # re-synced after the reconnect, before the first new message
+    assert resyncs == [0, 1]  # synced on subscribing, and again after the reconnect
     assert got == [1]
 
 

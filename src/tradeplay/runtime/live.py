@@ -51,6 +51,7 @@ __all__ = [
     "LiveRun",
     "RunEnvironment",
     "RunOutcome",
+    "VenueTiming",
     "confirm_live",
     "credentials_for",
     "run_play_live",
@@ -78,6 +79,15 @@ class RunEnvironment(StrEnum):
         return self in (RunEnvironment.SHADOW, RunEnvironment.PAPER)
 
 
+@dataclass(frozen=True, slots=True)
+class VenueTiming:
+    """How long the adapter waits: a request, an entry's fill, a silent kline stream."""
+
+    request_timeout_s: float = 10.0
+    settle_timeout_s: float = 5.0
+    kline_stale_after_s: float = 120.0
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LiveRun:
     """One play in one environment."""
@@ -91,6 +101,8 @@ class LiveRun:
     order_prefix: str = "tpl"
     max_bars: int | None = None
     """Stop after this many live bars (``None``: until stopped)."""
+    timing: VenueTiming = field(default_factory=VenueTiming)
+    """The adapter's timeouts (defaults suit Bybit; tests shorten them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +136,14 @@ def credentials_for(run_env: RunEnvironment, environ: Mapping[str, str]) -> Bybi
 def venue_config(run: LiveRun) -> VenueConfig:
     endpoints = None if run.emulator_url is None else BybitEndpoints.local(run.emulator_url)
     keys = None if run.environment.local_fills else run.credentials
-    return VenueConfig(environment=run.environment.venue, credentials=keys, endpoints=endpoints)
+    return VenueConfig(
+        environment=run.environment.venue,
+        credentials=keys,
+        endpoints=endpoints,
+        request_timeout_s=run.timing.request_timeout_s,
+        settle_timeout_s=run.timing.settle_timeout_s,
+        kline_stale_after_s=run.timing.kline_stale_after_s,
+    )
 
 
 def run_play_live(
@@ -133,9 +152,12 @@ def run_play_live(
     on_preflight: Callable[[Preflight], None] = lambda _: None,
     on_step: Callable[[BarStep], None] = lambda _: None,
     stop: threading.Event | None = None,
+    probe: Callable[[str, int], None] | None = None,
 ) -> RunOutcome:
-    """Preflight, warm up, then one engine step per closed bar until ``stop`` or ``max_bars``."""
+    """Preflight, warm up, then one engine step per closed bar until ``stop`` or ``max_bars``.
+    ``probe``: the adapter's latency probe (``BybitVenue.probe``), for the benchmark."""
     session = VenueSession(venue_config(run), run.symbol, run.play.play.timeframe)
+    session.venue.probe = probe
     try:
         preflight = run_preflight(
             session, run.play, run.symbol, keys=not run.environment.local_fills

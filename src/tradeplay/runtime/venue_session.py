@@ -13,12 +13,13 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
 
+from tradeplay.domain.errors import TradeplayError
 from tradeplay.domain.events import FundingApplied, OrderEvent, OrderFilled
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.timeframe import Timeframe
@@ -55,9 +56,10 @@ class FillInbox:
     """The account's reports as the private streams deliver them: fills are kept until the
     runner collects them at the next closed bar (for its action log)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_fill: Callable[[Fill], None] = lambda _: None) -> None:
         self._lock = threading.Lock()
         self._fills: list[Fill] = []
+        self._on_fill = on_fill
 
     def on_order(self, report: OrderReport) -> None:
         log.debug("venue_order", client_order_id=report.client_order_id, status=report.status)
@@ -65,6 +67,7 @@ class FillInbox:
     def on_fill(self, fill: Fill) -> None:
         with self._lock:
             self._fills.append(fill)
+        self._on_fill(fill)
 
     def on_funding(self, funding: FundingApplied) -> None:
         log.info("funding_settled", symbol=funding.symbol, payment=str(funding.payment))
@@ -88,7 +91,8 @@ class VenueSession:
         self.config = config
         self.symbol = symbol
         self.clock = VenueClock()
-        self.inbox = FillInbox()
+        self.inbox = FillInbox(on_fill=self._fill_seen)
+        self._protecting: set[asyncio.Task[None]] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name=f"venue-{config.environment}", daemon=True
@@ -110,14 +114,38 @@ class VenueSession:
         return run_on_loop(self._loop, coroutine, timeout_s)
 
     def start_streams(self) -> None:
-        """Supervise the closed bars and the account's private topics (each re-synced over
-        REST after every (re)connection)."""
-        streams = AccountStreams(self.venue, self.inbox, (self.symbol,))
-        for spec in [self.feed.stream.spec(), *streams.specs()]:
+        """Supervise the closed bars and, with keys, the account's private topics (each
+        re-synced over REST after every (re)connection). Shadow and paper have no account at
+        the venue: only its public bars."""
+        bars = self.feed.stream.spec(stale_after_s=self.config.kline_stale_after_s)
+        specs = [bars]
+        if self.config.credentials is not None:
+            specs += AccountStreams(self.venue, self.inbox, (self.symbol,)).specs()
+        for spec in specs:
             task = asyncio.run_coroutine_threadsafe(
                 supervise(self.venue, spec, stop=self._stop), self._loop
             )
             self._tasks.append(task)
+
+    def _fill_seen(self, fill: Fill) -> None:
+        """On the loop: a fill of an entry whose protection waits for it places it now."""
+        if fill.client_order_id in self.venue.unprotected:
+            task = self._loop.create_task(self._protect())
+            self._protecting.add(task)
+            task.add_done_callback(self._protecting.discard)
+
+    async def _protect(self) -> None:
+        try:
+            await self.venue.protect_filled()
+        except TradeplayError as error:  # tried again at the next closed bar
+            log.warning("protection_not_placed_yet", error=str(error))
+
+    def protect_filled(self) -> None:
+        """From the engine's thread: place the protection of entries filled since they were
+        sent (a safety net under the stream trigger, e.g. when the execution message was lost
+        with a dropped socket). A position must never stay unprotected."""
+        if self.venue.unprotected:
+            self.run(self._protect())
 
     def close(self) -> None:
         """Stop the streams, close the client and the loop (open orders and positions stay)."""
@@ -146,6 +174,7 @@ class VenueMarket:
         return self._session.exchange
 
     def on_bar(self, row: object) -> Sequence[OrderEvent]:
+        self._session.protect_filled()
         return [
             OrderFilled(client_order_id=fill.client_order_id, time=fill.time, fill=fill)
             for fill in self._session.inbox.drain()

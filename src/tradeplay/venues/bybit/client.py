@@ -19,7 +19,9 @@ treats as success (bybit_clients.md "Known rough edges"). So:
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,8 +34,10 @@ from tradeplay.domain.errors import TradeplayError, VenueUnavailableError
 from tradeplay.venues.bybit.config import VenueConfig
 from tradeplay.venues.bybit.errors import translate_ccxt_error
 
-__all__ = ["Answer", "CcxtTransport"]
+__all__ = ["RECEIVED_NS", "Answer", "CcxtTransport"]
 
+#: Key added to each queued WebSocket message: when the adapter received it (``perf_counter_ns``).
+RECEIVED_NS: Final = "_tp_received_ns"
 _RESET_HEADER: Final = "x-bapi-limit-reset-timestamp"
 _PRIVATE_PREFIXES: Final = ("/v5/order/", "/v5/position/", "/v5/execution/", "/v5/account/")
 
@@ -79,9 +83,12 @@ class _RawBybit(ccxt.pro.bybit):  # type: ignore[misc]  # ccxt ships no type inf
     def handle_message(self, client: Any, message: Any) -> None:
         topic = message.get("topic") if isinstance(message, dict) else None
         queue = self.topic_messages.get(topic) if isinstance(topic, str) else None
+        if isinstance(message, dict) and message.get("op") == "subscribe":
+            client.resolve(message, _ack_hash(message.get("req_id")))
         if queue is None:
             super().handle_message(client, message)  # pong, auth and subscribe answers
             return
+        message[RECEIVED_NS] = time.perf_counter_ns()  # for the latency probe (bench/)
         queue.append(message)
         client.resolve(message, topic)
 
@@ -144,6 +151,34 @@ class CcxtTransport:
             body = json.loads(body)
         return answer_from(body)
 
+    async def subscribe(self, topic: str, *, private: bool) -> None:
+        """Subscribe ``topic`` (authenticating a private socket first) and wait for Bybit's
+        acknowledgement, at most ``request_timeout_s``; a socket that does not answer is closed
+        and :class:`VenueUnavailableError` raised. Already subscribed: nothing to do."""
+        self._ex.topic_messages.setdefault(topic, deque())
+        url = self._config.urls.ws_private if private else self._config.urls.ws_public
+        known = self._ex.clients.get(url)
+        if known is not None and topic in known.subscriptions:
+            return
+        req_id = str(self._ex.request_id())
+        subscribe = {"op": "subscribe", "req_id": req_id, "args": [topic]}
+        timeout_s = self._config.request_timeout_s
+        try:
+            if private:
+                await asyncio.wait_for(self._ex.authenticate(url), timeout_s)
+            ack = self._ex.client(url).future(_ack_hash(req_id))
+            self._ex.watch(url, topic, subscribe, topic)  # its messages are queued for receive
+            answer = await asyncio.wait_for(ack, timeout_s)
+        except TimeoutError:
+            await self.reconnect(private=private)
+            raise VenueUnavailableError(
+                f"bybit stream {topic}: no answer to the subscription within {timeout_s:g} s"
+            ) from None
+        except ccxt.BaseError as exc:
+            raise _stream_error(exc, topic) from exc
+        if isinstance(answer, dict) and answer.get("success") is False:
+            raise VenueUnavailableError(f"bybit refused the subscription {topic}: {answer}")
+
     async def receive(self, topic: str, *, private: bool) -> list[dict[str, Any]]:
         """The next messages of ``topic`` (``kline.1.BTCUSDT``, ``order`` …), as Bybit sent
         them; subscribes (and authenticates) on first use and after every reconnect. A dropped
@@ -171,6 +206,10 @@ class CcxtTransport:
 
     async def close(self) -> None:
         await self._ex.close()
+
+
+def _ack_hash(req_id: object) -> str:
+    return f"subscribe-ack:{req_id}"
 
 
 def _stream_error(exc: ccxt.BaseError, topic: str) -> TradeplayError:

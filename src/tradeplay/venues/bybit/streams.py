@@ -5,14 +5,17 @@ next receive reconnects and resubscribes (bybit_clients.md "WebSocket behaviour"
 runs in :func:`supervise`, which
 
 * waits ``backoff`` after each failure (0.5 s doubling to 30 s, reset by the next message);
-* calls ``resync`` after every (re)connection, before the first new message is handled, so what
-  happened while the socket was down is read over REST (orders, positions and wallet; missed
-  bars);
+* subscribes (waiting for Bybit's acknowledgement), then calls ``resync`` after every
+  (re)connection, before any new message is handled, so what happened while the socket was
+  down is read over REST (orders, positions and wallet; missed bars). Re-syncing as soon as the
+  subscription stands — not when the first message arrives — matters for a bar that closed
+  while the socket was down: it is emitted at once, not only when the next bar closes;
 * treats a topic that stays silent longer than ``stale_after_s`` as dead: it closes the socket
   and reconnects. ccxt's ping/pong (every ``VenueConfig.ping_interval_s``) catches a dead
   connection; this catches a live connection that stopped sending data. Klines arrive every
-  1 to 60 s (bybit_v5.md §7.1), so two minutes of silence is a fault; the private topics are
-  silent while nothing trades and run without it.
+  1 to 60 s (bybit_v5.md §7.1), so two minutes of silence is a fault
+  (``VenueConfig.kline_stale_after_s``); the private topics are silent while nothing trades
+  and run without it.
 
 :class:`ClosedBars` turns kline messages into closed bars with no bar missed or doubled: a bar
 is closed by its ``confirm`` flag; a bar older than the last one emitted is dropped; a jump
@@ -31,6 +34,7 @@ import structlog
 from tradeplay.domain.errors import TemporaryError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import Symbol
+from tradeplay.venues.bybit.client import RECEIVED_NS
 from tradeplay.venues.bybit.market import Kline, bybit_interval, klines_from_ws
 from tradeplay.venues.bybit.venue import BybitVenue
 
@@ -79,6 +83,18 @@ async def supervise(
     """Run ``spec``'s topic until ``stop`` is set (or the task is cancelled)."""
     failures, fresh = 0, True
     while stop is None or not stop.is_set():
+        if fresh:
+            try:
+                await venue.transport.subscribe(spec.topic, private=spec.private)
+                await spec.resync()  # REST truth first; the messages that follow are newer
+            except TemporaryError as error:
+                failures += 1
+                wait = spec.backoff.wait(failures)
+                log.warning("stream_resubscribe_failed", topic=spec.topic, error=str(error))
+                await sleep(wait)
+                continue
+            log.info("stream_synced", topic=spec.topic, after_failures=failures)
+            fresh = False
         try:
             receive = venue.transport.receive(spec.topic, private=spec.private)
             messages = await asyncio.wait_for(receive, spec.stale_after_s)
@@ -93,10 +109,7 @@ async def supervise(
             log.warning("stream_dropped", topic=spec.topic, error=str(error), wait_s=wait)
             await sleep(wait)
             continue
-        if fresh:
-            await spec.resync()  # REST truth first; the messages that follow are newer
-            log.info("stream_synced", topic=spec.topic, after_failures=failures)
-        failures, fresh = 0, False
+        failures = 0
         await spec.on_messages(messages)
 
 
@@ -125,13 +138,15 @@ class ClosedBars:
     def topic(self) -> str:
         return f"kline.{bybit_interval(self.timeframe)}.{self.symbol}"
 
-    def spec(self, backoff: Backoff = DEFAULT_BACKOFF) -> StreamSpec:
+    def spec(
+        self, backoff: Backoff = DEFAULT_BACKOFF, stale_after_s: float = KLINE_STALE_AFTER_S
+    ) -> StreamSpec:
         return StreamSpec(
             topic=self.topic,
             private=False,
             on_messages=self.on_messages,
             resync=self.resync,
-            stale_after_s=KLINE_STALE_AFTER_S,
+            stale_after_s=stale_after_s,
             backoff=backoff,
         )
 
@@ -140,6 +155,9 @@ class ClosedBars:
             _, bars = klines_from_ws(message)
             for bar in bars:
                 if bar.closed:
+                    probe = self._venue.probe
+                    if probe is not None and RECEIVED_NS in message:
+                        probe("bar", int(message[RECEIVED_NS]))
                     await self._closed(bar)
 
     async def resync(self) -> None:

@@ -80,6 +80,8 @@ class Transport(Protocol):
 
     async def request(self, method: str, path: str, params: Mapping[str, Any]) -> Answer: ...
 
+    async def subscribe(self, topic: str, *, private: bool) -> None: ...
+
     async def receive(self, topic: str, *, private: bool) -> list[dict[str, Any]]: ...
 
     async def reconnect(self, *, private: bool) -> None: ...
@@ -109,6 +111,13 @@ class BybitVenue:
         self._clock = clock
         self._sleep = sleep
         self._instruments: dict[Symbol, Instrument] = {}
+        self.probe: Callable[[str, int], None] | None = None
+        """Latency probe (``bench/bench_live_latency.py``): told ``("bar", received_ns)`` when a
+        closed bar's message arrived and ``("order_create", sent_ns)`` when a create request is
+        handed to the transport (``perf_counter_ns``). ``None``: nothing is measured."""
+        self.unprotected: dict[ClientOrderId, OrderSubmitted] = {}
+        """Entries whose fill-relative protection waits for their fill (see
+        :meth:`protect_filled`). Touched on the event loop only."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -126,6 +135,8 @@ class BybitVenue:
 
     async def _once(self, method: str, path: str, params: Mapping[str, Any], what: str) -> Answer:
         await self._limiter.acquire(path)
+        if self.probe is not None and path == "/v5/order/create":
+            self.probe("order_create", time.perf_counter_ns())
         started = time.perf_counter()
         answer = await self.transport.request(method, path, params)
         log.debug(
@@ -295,20 +306,47 @@ class BybitVenue:
             return []
         report = await wait_for_fill(self, order, self.config.settle_timeout_s, self._sleep)
         if report is None or report.avg_price is None:
-            log.warning("protection_not_placed", order=order.client_order_id, reason="no fill yet")
+            if report is None or report.is_open:
+                # Not filled yet (a resting entry, or a venue slower than the wait): the
+                # protection is placed as soon as the fill is seen, never forgotten.
+                self.unprotected[order.client_order_id] = order
+                log.info("protection_deferred", order=order.client_order_id, reason="no fill yet")
             return []
-        assert order.protection is not None
-        instrument = await self.instrument(order.symbol)
-        stop = protection_stop(
-            order.symbol, order.protection, order.side, report.avg_price, instrument
-        )
-        await self.set_trading_stop(stop)
+        await self._protect(order, report.avg_price)
         fills = [
             f
             for f in await self.executions(order.symbol, order.client_order_id)
             if isinstance(f, Fill)
         ]
         return order_events(report, self._clock.now(), fills)
+
+    async def _protect(self, order: OrderSubmitted, avg_price: Price) -> None:
+        assert order.protection is not None
+        instrument = await self.instrument(order.symbol)
+        stop = protection_stop(order.symbol, order.protection, order.side, avg_price, instrument)
+        await self.set_trading_stop(stop)
+        log.info("protection_placed", order=order.client_order_id, fill_price=str(avg_price))
+
+    async def protect_filled(self) -> list[ClientOrderId]:
+        """Place the deferred protection of every entry that has filled since (the runtime
+        calls this when a fill of such an entry is seen, and at each closed bar); the ids
+        protected. An entry that ended without a fill is forgotten; one still resting waits."""
+        placed: list[ClientOrderId] = []
+        for link_id in list(self.unprotected):
+            order = self.unprotected.pop(link_id, None)
+            if order is None:
+                continue  # another caller is placing it right now
+            try:
+                report = await self.find_order(order.symbol, link_id)
+                if report is not None and report.avg_price is not None and report.filled_qty:
+                    await self._protect(order, report.avg_price)
+                    placed.append(link_id)
+                elif report is None or report.is_open:
+                    self.unprotected[link_id] = order
+            except TemporaryError:
+                self.unprotected[link_id] = order  # tried again at the next fill or bar
+                raise
+        return placed
 
     async def cancel(self, symbol: Symbol, link_id: ClientOrderId) -> list[OrderEvent]:
         """Cancel by our id; the order's resulting events, empty if Bybit does not know it."""
