@@ -42,7 +42,9 @@ from tradeplay.reports.summary import summary_rows
 from tradeplay.runtime.live import RunEnvironment
 from tradeplay.runtime.preflight import Preflight
 from tradeplay.runtime.runner import BarStep
+from tradeplay.runtime.supervisor import SystemClock
 from tradeplay.settings import LogFormat, Settings, load_settings
+from tradeplay.store import SecretCipher
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -627,6 +629,115 @@ def _print_step(step: BarStep) -> None:
     fired = ", ".join(rule for rule, on in step.signals.items() if on) or "-"
     when = utc_from_ms(step.open_ms)
     out.print(f"{when:%Y-%m-%d %H:%M} bar {step.index}: {fired}", highlight=False)
+
+
+# --- deployments: several environments in one process ----------------------------------------
+
+keys_app = typer.Typer(
+    help="API keys, encrypted at rest with TRADEPLAY_SECRET_KEY.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+@friendly
+def up(
+    ctx: typer.Context,
+    deployment: Annotated[Path, typer.Argument(help="The deployment file (YAML).")],
+    confirm: Annotated[
+        bool, typer.Option(help="Required when a live environment is deployed.")
+    ] = False,
+) -> None:
+    """Run every play of a deployment in its environments, in this process, until Ctrl-C."""
+    stop = threading.Event()
+    try:
+        services.up_deployment(_settings(ctx), deployment, os.environ, confirm=confirm, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        out.print("stopped: open orders and positions were left as they are")
+
+
+@app.command()
+@friendly
+def status(ctx: typer.Context) -> None:
+    """Each environment's lifecycle, equity, daily PnL, positions and open orders."""
+    found = services.deployment_status(_settings(ctx), SystemClock())
+    if not found:
+        out.print("nothing deployed yet: start a deployment with `tradeplay up FILE`")
+    for env in found:
+        equity = "-" if env.equity is None else f"{env.equity.equity:.2f}"
+        pnl = "-" if env.daily_pnl is None else f"{env.daily_pnl:+.2f}"
+        out.print(f"[bold]{env.name}[/]  equity {equity}  today {pnl}")
+        for item in env.deployments:
+            why = f" ({escape(item.reason)})" if item.reason else ""
+            out.print(f"  {item.name}: {item.state}{why}")
+        for position in env.positions:
+            out.print(f"  position {position.symbol} {position.size} @ {position.entry_price}")
+        for order in env.open_orders:
+            out.print(f"  order {order.ref} {order.side} {order.qty} {order.order_type}")
+
+
+def _request(ctx: typer.Context, target: str, action: str) -> None:
+    moved = services.request_deployments(_settings(ctx), target, action, SystemClock())
+    for item in moved:
+        out.print(f"{item.name}@{item.environment}: {item.state}")
+
+
+@app.command()
+@friendly
+def pause(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Stop taking signals (bars still stream, so features stay warm)."""
+    _request(ctx, target, "pause")
+
+
+@app.command()
+@friendly
+def resume(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Trade again (also the operator's way out of an emergency)."""
+    _request(ctx, target, "resume")
+
+
+@app.command()
+@friendly
+def stop(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Stop the play(s); open orders and positions stay as they are."""
+    _request(ctx, target, "stop")
+
+
+@keys_app.command("init")
+@friendly
+def keys_init() -> None:
+    """Print a new TRADEPLAY_SECRET_KEY (keep it outside the database and deployment files)."""
+    out.print(SecretCipher.generate_key())
+
+
+@keys_app.command("add")
+@friendly
+def keys_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name the deployment file refers to.")],
+) -> None:
+    """Store an API key pair (prompted, never echoed)."""
+    api_key = typer.prompt("API key", hide_input=True)
+    api_secret = typer.prompt("API secret", hide_input=True)
+    stored = services.add_key(_settings(ctx), os.environ, name, api_key, api_secret)
+    out.print(f"stored {stored.name} ({stored.masked_key})")
+
+
+@keys_app.command("list")
+@friendly
+def keys_list(ctx: typer.Context) -> None:
+    """Stored keys, masked."""
+    for stored in services.list_keys(_settings(ctx), os.environ):
+        out.print(f"{stored.name}  {stored.masked_key}  added {stored.created_at:%Y-%m-%d %H:%M}")
+
+
+@keys_app.command("remove")
+@friendly
+def keys_remove(ctx: typer.Context, name: Annotated[str, typer.Argument()]) -> None:
+    """Forget a stored key pair."""
+    services.remove_key(_settings(ctx), os.environ, name)
+    out.print(f"removed {name}")
 
 
 def main() -> None:

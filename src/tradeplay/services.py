@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import structlog
@@ -26,9 +27,13 @@ from tradeplay.data.resample import resample
 from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
 from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
 from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
+from tradeplay.domain.order import Order
+from tradeplay.domain.position import Position
 from tradeplay.domain.timeframe import Timeframe
+from tradeplay.notify import LocalBus
 from tradeplay.play import CheckReport, check_play, load_play, show_play
-from tradeplay.ports import Progress
+from tradeplay.ports import Clock, Progress
+from tradeplay.runtime.deployment import load_deployment
 from tradeplay.runtime.live import (
     LiveRun,
     RunEnvironment,
@@ -39,7 +44,19 @@ from tradeplay.runtime.live import (
 )
 from tradeplay.runtime.preflight import Preflight
 from tradeplay.runtime.runner import BarStep
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.settings import Settings
+from tradeplay.store import (
+    SECRET_KEY_ENV,
+    Database,
+    DeploymentState,
+    EquitySnapshot,
+    KeyRing,
+    SecretCipher,
+    StoredKey,
+    default_url,
+)
+from tradeplay.store import Deployment as StoredDeployment
 
 log = structlog.get_logger(__name__)
 
@@ -260,3 +277,126 @@ def run_play_file(
 def default_run_folder(settings: Settings, play_path: Path) -> Path:
     """Where a backtest's files go when the trader names no folder."""
     return settings.data_home / "runs" / play_path.stem
+
+
+# --- deployments: several environments in one process (issue 7) ------------------------------
+
+
+def open_state(settings: Settings) -> Database:
+    """The state database of the settings (SQLite in the data home unless a URL is set)."""
+    return Database.open(settings.database_url or default_url(settings.data_home))
+
+
+def key_ring(database: Database, environ: Mapping[str, str]) -> KeyRing:
+    return KeyRing(database.transaction, SecretCipher.from_environment(environ))
+
+
+def up_deployment(
+    settings: Settings,
+    path: Path,
+    environ: Mapping[str, str],
+    *,
+    confirm: bool,
+    stop: threading.Event,
+) -> None:
+    """Run every pair of a deployment file in this process until ``stop``."""
+    deployment = load_deployment(path, environ)
+    for spec in deployment.model.environments.values():
+        confirm_live(spec.kind, confirm=confirm, env=environ)
+    database = open_state(settings)
+    try:
+        keys = key_ring(database, environ) if environ.get(SECRET_KEY_ENV) else None
+        options = SupervisorOptions(environ=environ, keys=keys)
+        supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
+        supervisor.run(stop)
+    finally:
+        database.close()
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentStatus:
+    """What ``tradeplay status`` shows of one environment."""
+
+    name: str
+    deployments: list[StoredDeployment]
+    equity: EquitySnapshot | None
+    daily_pnl: Decimal | None
+    positions: list[Position]
+    open_orders: list[Order]
+
+
+def deployment_status(settings: Settings, clock: Clock) -> list[EnvironmentStatus]:
+    database = open_state(settings)
+    try:
+        stored = database.deployments.all()
+        names = list(dict.fromkeys(d.environment for d in stored))
+        midnight = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        found = []
+        for name in names:
+            today = database.equity.curve(name, since=midnight)
+            curve = today or database.equity.curve(name)
+            latest = curve[-1] if curve else None
+            found.append(
+                EnvironmentStatus(
+                    name=name,
+                    deployments=[d for d in stored if d.environment == name],
+                    equity=latest,
+                    daily_pnl=today[-1].equity - today[0].equity if today else None,
+                    positions=[p for p in database.positions.all(name) if not p.is_flat],
+                    open_orders=database.orders.open(name),
+                )
+            )
+        return found
+    finally:
+        database.close()
+
+
+_REQUESTS: Mapping[str, DeploymentState] = {
+    "pause": DeploymentState.PAUSED,
+    "resume": DeploymentState.RUNNING,
+    "stop": DeploymentState.STOPPING,
+}
+
+
+def request_deployments(
+    settings: Settings, target: str, action: str, clock: Clock
+) -> list[StoredDeployment]:
+    """Ask the running supervisor to pause, resume or stop every pair of ``target`` (a play or
+    an environment): the stored state moves, the supervisor applies it at its next poll."""
+    database = open_state(settings)
+    try:
+        chosen = [d for d in database.deployments.all() if target in (d.environment, d.name)]
+        if not chosen:
+            raise InputError(f"no deployed play or environment is called {target!r}")
+        return [
+            database.deployments.move(d.environment, d.name, _REQUESTS[action], clock.now())
+            for d in chosen
+        ]
+    finally:
+        database.close()
+
+
+def add_key(
+    settings: Settings, environ: Mapping[str, str], name: str, api_key: str, api_secret: str
+) -> StoredKey:
+    database = open_state(settings)
+    try:
+        return key_ring(database, environ).add(name, api_key, api_secret, SystemClock().now())
+    finally:
+        database.close()
+
+
+def list_keys(settings: Settings, environ: Mapping[str, str]) -> list[StoredKey]:
+    database = open_state(settings)
+    try:
+        return key_ring(database, environ).list()
+    finally:
+        database.close()
+
+
+def remove_key(settings: Settings, environ: Mapping[str, str], name: str) -> None:
+    database = open_state(settings)
+    try:
+        key_ring(database, environ).remove(name)
+    finally:
+        database.close()

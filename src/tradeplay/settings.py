@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     log_format: LogFormat = Field(default=LogFormat.auto, description="auto, console or json.")
     sample_seed: int = Field(default=7, description="Seed of the generated sample market.")
+    database_url: str | None = Field(
+        default=None,
+        description="State database (sqlite:///… or postgresql://…); SQLite in the data home.",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for the event bus across processes; in-process when unset."
+    )
 
     @field_validator("data_home")
     @classmethod

@@ -1,0 +1,345 @@
+"""``tradeplay up``: every (play, environment) pair of a deployment, in one process.
+
+::
+
+    Supervisor ─┬─ EnvironmentConnection "demo" ── VenueSession (loop, client, keys, limiter)
+                │     ├─ PairWorker ema@demo    (thread: runner, recorded market)
+                │     └─ PairWorker rsi@demo
+                └─ EnvironmentConnection "live" ── VenueSession …
+                      └─ PairWorker ema@live
+
+Each pair's lifecycle (stopped → starting → running ⇄ paused → stopping → stopped, emergency)
+is stored through :mod:`tradeplay.store.deployments` and published on the bus. The store is
+also how an operator steers a running deployment: ``tradeplay pause|resume|stop`` move the
+stored state and :meth:`Supervisor.poll` applies what it finds. Nothing here is module-level:
+two supervisors in one process share only what they were given.
+
+An environment that fails to start (preflight, keys) is stopped alone, with the reason; the
+others run. A pair whose engine keeps crashing, and every pair of a panicked environment, go
+to ``emergency`` and stay there until the operator resumes them.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import structlog
+from numpy.typing import NDArray
+
+from tradeplay import notify
+from tradeplay.domain.errors import InvalidTransitionError, TradeplayError
+from tradeplay.notify import EventBus, Health
+from tradeplay.ports import Clock
+from tradeplay.runtime.deployment import Deployment
+from tradeplay.runtime.environment import EnvironmentConnection
+from tradeplay.runtime.pairs import Pair, PairKey, account_credentials, pairs_of
+from tradeplay.runtime.recorder import RecordedMarket, Recorder
+from tradeplay.runtime.runner import BarStep, Market
+from tradeplay.runtime.worker import HealthPolicy, PairWorker
+from tradeplay.store import DeploymentState, EquitySnapshot, KeyRing, Records
+
+__all__ = ["Supervisor", "SupervisorOptions", "SystemClock"]
+
+log = structlog.get_logger(__name__)
+
+_S = DeploymentState
+
+
+class SystemClock:
+    """The wall clock, UTC: the one place the runtime reads it."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupervisorOptions:
+    """What the wiring decides besides the deployment itself."""
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+    keys: KeyRing | None = None
+    policy: HealthPolicy = field(default_factory=HealthPolicy)
+    poll_s: float = 1.0
+    decorate_market: Callable[[Pair, Market], Market] = lambda _pair, market: market
+    """A hook around each pair's market (fault injection in tests, instrumentation)."""
+    on_step: Callable[[Pair, BarStep], None] = lambda _pair, _step: None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        deployment: Deployment,
+        records: Records,
+        bus: EventBus,
+        clock: Clock,
+        options: SupervisorOptions | None = None,
+    ) -> None:
+        self.deployment = deployment
+        self.records = records
+        self.bus = bus
+        self.clock = clock
+        self.options = options or SupervisorOptions()
+        self.pairs = pairs_of(deployment)
+        self.connections: dict[str, EnvironmentConnection] = {}
+        self.workers: dict[PairKey, PairWorker] = {}
+        self._applied: dict[PairKey, DeploymentState] = {}
+        self._lock = threading.RLock()
+        self._token = secrets.token_hex(2)  # order ids of this run differ from the last run's
+
+    # -- start and stop ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Register every pair, then start each environment; one that fails is stopped alone."""
+        for pair in self.pairs:
+            self.records.deployments.register(
+                pair.key.environment,
+                pair.key.play,
+                pair.play.name,
+                pair.capital,
+                self.clock.now(),
+            )
+        for name in self.deployment.model.environments:
+            pairs = [p for p in self.pairs if p.key.environment == name]
+            if pairs:
+                self._start_environment(name, pairs)
+
+    def _start_environment(self, name: str, pairs: list[Pair]) -> None:
+        halted = {pair.key for pair in pairs if self._state(pair) is _S.EMERGENCY}
+        for pair in pairs:
+            if pair.key not in halted:
+                self._settle(pair)
+                self._move(pair, _S.STARTING)
+        try:
+            spec = self.deployment.model.environments[name]
+            keys = account_credentials(name, spec, self.options.keys, self.options.environ)
+            connection = EnvironmentConnection(name, spec, pairs, keys)
+            self.connections[name] = connection
+            connection.check()
+            for pair in pairs:
+                self._start_pair(connection, pair)
+            connection.stream(self._bar)
+        except Exception as error:  # whatever it is, it stops this environment only
+            log.exception("environment_failed", environment=name)
+            self._fail_environment(name, pairs, f"{type(error).__name__}: {error}")
+            return
+        for pair in pairs:
+            if pair.key in halted:  # an emergency outlives a restart: the operator resumes
+                self.workers[pair.key].pause()
+                self._applied[pair.key] = _S.EMERGENCY
+            elif self._move(pair, _S.RUNNING):
+                self._publish(notify.DeploymentStarted, pair)
+
+    def _state(self, pair: Pair) -> DeploymentState | None:
+        stored = self.records.deployments.get(pair.key.environment, pair.key.play)
+        return None if stored is None else stored.state
+
+    def _settle(self, pair: Pair) -> None:
+        """A pair the last run left running (a crash, a kill) is first marked stopped."""
+        if self._state(pair) in (_S.STARTING, _S.RUNNING, _S.PAUSED, _S.STOPPING):
+            reason = "the previous run ended without stopping"
+            self._move(pair, _S.STOPPING, reason)
+            self._move(pair, _S.STOPPED, reason)
+
+    def _start_pair(self, connection: EnvironmentConnection, pair: Pair) -> None:
+        history = connection.history(pair)
+        market = self.options.decorate_market(pair, connection.market(pair, history))
+        recorder = Recorder(pair.key, self.records, self.bus, self.clock)
+        worker = PairWorker(
+            pair,
+            RecordedMarket(market, recorder),
+            policy=self.options.policy,
+            on_health=self._health,
+            on_step=self._stepped,
+            run_token=self._token,
+        )
+        worker.start(history)
+        self.workers[pair.key] = worker
+
+    def _fail_environment(self, name: str, pairs: list[Pair], reason: str) -> None:
+        for pair in pairs:
+            worker = self.workers.pop(pair.key, None)
+            if worker is not None:
+                worker.stop()
+        connection = self.connections.pop(name, None)
+        if connection is not None:
+            connection.close()
+        for pair in pairs:
+            self._move(pair, _S.STOPPING, reason)
+            self._move(pair, _S.STOPPED, reason)
+            self._publish(notify.DeploymentStopped, pair, reason=reason)
+        self.bus.publish(
+            notify.HealthChanged(
+                environment=name,
+                time=self.clock.now(),
+                component=name,
+                health=Health.HALTED,
+                detail=reason,
+            )
+        )
+
+    def stop(self, reason: str = "") -> None:
+        """Stop every pair and close every connection (orders and positions stay)."""
+        for key, worker in list(self.workers.items()):
+            self._stop_pair(worker.pair, reason)
+            del self.workers[key]
+        for connection in self.connections.values():
+            connection.close()
+        self.connections.clear()
+
+    def _stop_pair(self, pair: Pair, reason: str) -> None:
+        self.workers[pair.key].stop()
+        self._move(pair, _S.STOPPING, reason)
+        if self._move(pair, _S.STOPPED, reason):
+            self._publish(notify.DeploymentStopped, pair, reason=reason)
+
+    def run(self, stop: threading.Event) -> None:
+        """Start, apply the operator's requests every ``poll_s`` until ``stop`` or until every
+        pair has stopped, then stop."""
+        self.start()
+        try:
+            while self.workers and not stop.wait(self.options.poll_s):
+                self.poll()
+        finally:
+            self.stop("the supervisor stopped")
+
+    # -- while running -----------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Apply the stored states the operator asked for; snapshot each environment's equity."""
+        for key, worker in list(self.workers.items()):
+            stored = self.records.deployments.get(key.environment, key.play)
+            if stored is None:
+                continue
+            with self._lock:
+                applied = self._applied.get(key)
+                if stored.state is applied:
+                    continue
+                self._applied[key] = stored.state
+            self._apply(worker, stored.state, stored.reason)
+        self.snapshot_equity()
+
+    def _apply(self, worker: PairWorker, state: DeploymentState, reason: str) -> None:
+        pair = worker.pair
+        log.info("deployment_requested", pair=str(pair.key), state=str(state))
+        if state is _S.PAUSED:
+            worker.pause()
+            self._publish(notify.DeploymentPaused, pair, reason=reason)
+        elif state is _S.RUNNING:
+            worker.resume()
+            self._publish(notify.DeploymentResumed, pair)
+        elif state is _S.EMERGENCY:
+            worker.pause()
+        elif state in (_S.STOPPING, _S.STOPPED):
+            worker.stop()
+            del self.workers[pair.key]
+            if self._move(pair, _S.STOPPED, reason):
+                self._publish(notify.DeploymentStopped, pair, reason=reason)
+
+    def panic(self, environment: str, reason: str = "panic") -> None:
+        """Freeze every pair of ``environment``, cancel its orders and close its positions; it
+        stays in ``emergency`` until the operator resumes it. Other environments go on."""
+        self.bus.publish(
+            notify.EmergencyDeclared(environment=environment, time=self.clock.now(), reason=reason)
+        )
+        for key, worker in list(self.workers.items()):
+            if key.environment == environment:
+                if self._applied.get(key) is not _S.EMERGENCY:
+                    self._move(worker.pair, _S.EMERGENCY, reason)
+                worker.panic()
+
+    def snapshot_equity(self) -> None:
+        for name, connection in list(self.connections.items()):
+            try:
+                found = connection.equity()
+            except TradeplayError as error:
+                log.warning("equity_unavailable", environment=name, error=str(error))
+                continue
+            if found is None:
+                found = self._local_equity(name)
+            equity, wallet, unrealized = found
+            self.records.equity.record(
+                name,
+                EquitySnapshot(
+                    time=self.clock.now(),
+                    equity=equity,
+                    wallet_balance=wallet,
+                    unrealized_pnl=unrealized,
+                ),
+            )
+
+    def _local_equity(self, environment: str) -> tuple[Decimal, Decimal, Decimal]:
+        wallet = unrealized = Decimal(0)
+        for key, worker in list(self.workers.items()):
+            if key.environment == environment:
+                wallet += worker.market.exchange.account().wallet_balance
+                unrealized += worker.unrealized_pnl()
+        return wallet + unrealized, wallet, unrealized
+
+    # -- callbacks from the pairs' threads ---------------------------------------------------
+
+    def _bar(self, pair: Pair, row: NDArray[np.float64]) -> None:
+        worker = self.workers.get(pair.key)
+        if worker is not None:
+            worker.bar(row)
+
+    def _stepped(self, pair: Pair, step: BarStep) -> None:
+        worker = self.workers.get(pair.key)
+        if worker is not None and worker.market.recorded.changed:
+            worker.market.recorded.changed = False
+            position = worker.market.exchange.position(pair.symbol)
+            self.records.positions.save(pair.key.environment, position)
+        self.options.on_step(pair, step)
+
+    def _health(self, pair: Pair, health: Health, detail: str, crashes: int) -> None:
+        self.bus.publish(
+            notify.HealthChanged(
+                environment=pair.key.environment,
+                time=self.clock.now(),
+                component=str(pair.key),
+                health=health,
+                detail=detail,
+                restarts=crashes,
+            )
+        )
+        if health is Health.HALTED:
+            reason = f"halted after {crashes} crashes: {detail}"
+            self._move(pair, _S.EMERGENCY, reason)
+            self.bus.publish(
+                notify.EmergencyDeclared(
+                    environment=pair.key.environment,
+                    time=self.clock.now(),
+                    reason=reason,
+                    deployment=pair.key.play,
+                )
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def _move(self, pair: Pair, target: DeploymentState, reason: str = "") -> bool:
+        key = pair.key
+        with self._lock:
+            try:
+                self.records.deployments.move(
+                    key.environment, key.play, target, self.clock.now(), reason
+                )
+            except InvalidTransitionError as error:
+                log.warning("deployment_not_moved", pair=str(key), reason=str(error))
+                return False
+            self._applied[key] = target
+        return True
+
+    def _publish(self, kind: type[notify.Event], pair: Pair, **fields: str) -> None:
+        self.bus.publish(
+            kind(  # type: ignore[call-arg]  # every deployment event has these fields
+                environment=pair.key.environment,
+                time=self.clock.now(),
+                deployment=pair.key.play,
+                **fields,
+            )
+        )

@@ -1,0 +1,234 @@
+"""One pair's engine in a thread of its own, fed closed bars through its inbox.
+
+The worker is the only thread that touches its pair's runner and market, so nothing in them
+needs a lock: bars and commands (panic, stop) arrive through one queue and are handled in
+order. Three switches decide what a bar does:
+
+* **trading** off (paused by the operator, or frozen by an emergency): the market and the
+  features still take the bar — fills are recorded, indicators stay warm — but the engine is
+  not called;
+* **broken** (the last step raised): the engine is rebuilt from the bars it saw, with the
+  account muted so no bar reaches the market twice, after a backoff; a pair that keeps
+  crashing is halted alone and waits for the operator;
+* a **panic** cancels the pair's open orders and closes its position with a reduce-only market
+  order, then freezes it.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+import numpy as np
+import structlog
+from numpy.typing import NDArray
+
+from tradeplay.domain.events import OrderSubmitted
+from tradeplay.domain.values import ClientOrderId, OrderType, Side, to_decimal
+from tradeplay.engine.engine import EngineConfig
+from tradeplay.notify import Health
+from tradeplay.runtime.pairs import Pair
+from tradeplay.runtime.preflight import warm_up_bars
+from tradeplay.runtime.recorder import RecordedMarket
+from tradeplay.runtime.runner import BarStep, PlayRunner
+
+__all__ = ["HealthPolicy", "PairWorker"]
+
+log = structlog.get_logger(__name__)
+
+_STOP: Final = "stop"
+_PANIC: Final = "panic"
+_RESUME: Final = "resume"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthPolicy:
+    """When a crashed engine is rebuilt, and when its pair is given up on."""
+
+    max_crashes: int = 3
+    """Crashes within ``forgive_after_bars`` good bars of each other that halt the pair."""
+    backoff_s: float = 1.0
+    """Wait before the first rebuild; doubled for each further crash (at most 60 s)."""
+    forgive_after_bars: int = 60
+
+
+HealthReport = Callable[[Pair, Health, str, int], None]
+"""(pair, health, detail, crashes so far)."""
+
+
+class PairWorker:
+    """Runs one pair's engine: ``start`` it, feed it bars, ``stop`` it."""
+
+    def __init__(
+        self,
+        pair: Pair,
+        market: RecordedMarket,
+        *,
+        policy: HealthPolicy,
+        on_health: HealthReport,
+        on_step: Callable[[Pair, BarStep], None] = lambda _pair, _step: None,
+        run_token: str = "",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.pair = pair
+        self.market = market
+        self._policy = policy
+        self._on_health = on_health
+        self._on_step = on_step
+        self._token = run_token
+        self._sleep = sleep
+        self._inbox: queue.Queue[NDArray[np.float64] | str] = queue.Queue()
+        self._seen: deque[NDArray[np.float64]] = deque(maxlen=warm_up_bars(pair.play))
+        self.trading = True
+        self.broken = False
+        self.crashes = 0
+        self._good_bars = 0
+        self._generation = 0
+        self._panics = 0
+        self.last_close: Decimal | None = None
+        self.runner: PlayRunner | None = None
+        self._thread = threading.Thread(target=self._run, name=f"pair-{pair.key}", daemon=True)
+
+    # -- from any thread ---------------------------------------------------------------------
+
+    def start(self, history: NDArray[np.float64]) -> None:
+        """Warm up on ``history`` (the account sees it, the engine does not), then run."""
+        self._seen.extend(history)
+        self.runner = self._new_runner(int(history[0, 0]))
+        self.runner.warm(history)
+        self._thread.start()
+
+    def bar(self, row: NDArray[np.float64]) -> None:
+        self._inbox.put(row)
+
+    def panic(self) -> None:
+        self._inbox.put(_PANIC)
+
+    def pause(self) -> None:
+        self.trading = False
+
+    def resume(self) -> None:
+        """Trade again from the next bar; a pair halted by crashes is rebuilt first."""
+        self._inbox.put(_RESUME)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._inbox.put(_STOP)
+        if self._thread.is_alive():
+            self._thread.join(timeout_s)
+
+    def unrealized_pnl(self) -> Decimal:
+        """The position's PnL at the last close seen (read from another thread: a snapshot)."""
+        position = self.market.exchange.position(self.pair.symbol)
+        if position.size == 0 or self.last_close is None:
+            return Decimal(0)
+        return position.size * self.last_close - position.cost_basis
+
+    # -- the worker's thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if isinstance(item, str):
+                if item == _STOP:
+                    return
+                self._flatten() if item == _PANIC else self._resume()
+                continue
+            self._seen.append(item)
+            self.last_close = Decimal(str(item[4]))
+            if not self.broken:  # halted: the operator's resume rebuilds it from the bars seen
+                self._step(item)
+
+    def _step(self, row: NDArray[np.float64]) -> None:
+        runner = self.runner
+        assert runner is not None  # built in start(), before the thread runs
+        try:
+            step = runner.step(row, trade=self.trading)
+        except Exception as error:  # a bug or a venue failure inside one step: this pair only
+            self._crashed(error)
+            return
+        self._good_bars += 1
+        if self._good_bars >= self._policy.forgive_after_bars:
+            self.crashes = 0
+        self._on_step(self.pair, step)
+
+    def _crashed(self, error: Exception) -> None:
+        self.crashes += 1
+        self._good_bars = 0
+        detail = f"{type(error).__name__}: {error}"
+        log.error("pair_step_crashed", pair=str(self.pair.key), crashes=self.crashes, error=detail)
+        if self.crashes >= self._policy.max_crashes:
+            self.broken = True
+            self._on_health(self.pair, Health.HALTED, detail, self.crashes)
+            return
+        self._on_health(self.pair, Health.RESTARTING, detail, self.crashes)
+        self._sleep(min(60.0, self._policy.backoff_s * 2 ** (self.crashes - 1)))
+        self.rebuild()
+        self._on_health(self.pair, Health.OK, "rebuilt", self.crashes)
+
+    def rebuild(self) -> None:
+        """A fresh engine warmed on the bars seen; the account keeps its orders and position.
+        Called in the worker's thread, or by the operator's resume of a halted pair."""
+        rows = np.asarray(self._seen)
+        self.market.muted = True
+        try:
+            runner = self._new_runner(int(rows[0, 0]))
+            runner.warm(rows)
+        finally:
+            self.market.muted = False
+        self.runner = runner
+        self.broken = False
+
+    def _resume(self) -> None:
+        if self.broken:
+            self.crashes = 0
+            self.rebuild()
+            self._on_health(self.pair, Health.OK, "rebuilt by the operator", 0)
+        self.trading = True
+
+    def _new_runner(self, start_ms: int) -> PlayRunner:
+        self._generation += 1
+        pair = self.pair
+        prefix = f"{pair.key.play[:10]}{self._token}{self._generation}"
+        config = EngineConfig(
+            symbol=pair.symbol,
+            leverage=to_decimal(pair.play.play.account.leverage, "account.leverage"),
+            limits=pair.limits,
+            order_prefix=prefix,
+        )
+        return PlayRunner(pair.play, self.market, config, start_ms=start_ms)
+
+    def _flatten(self) -> None:
+        """Cancel this pair's orders and close its position; then stay frozen."""
+        self.trading = False
+        exchange, symbol = self.market.exchange, self.pair.symbol
+        runner = self.runner
+        now = runner.clock.now() if runner is not None else None
+        try:
+            for order in exchange.open_orders(symbol):
+                exchange.cancel(symbol, order.client_order_id)
+            size = exchange.position(symbol).size
+            if size != 0 and now is not None:
+                self._panics += 1
+                link = f"panic-{self.pair.key.play[:10]}{self._token}-{self._panics}"
+                exchange.submit(
+                    OrderSubmitted(
+                        client_order_id=ClientOrderId(link),
+                        time=now,
+                        symbol=symbol,
+                        side=Side.SELL if size > 0 else Side.BUY,
+                        order_type=OrderType.MARKET,
+                        qty=abs(Decimal(size)),
+                        reduce_only=True,
+                    )
+                )
+        except Exception as error:  # report it; the pair stays frozen either way
+            log.exception("pair_flatten_failed", pair=str(self.pair.key))
+            self._on_health(self.pair, Health.DEGRADED, f"flatten failed: {error}", self.crashes)
+            return
+        log.warning("pair_flattened", pair=str(self.pair.key), closed=str(size))
