@@ -100,6 +100,7 @@ class Streams:
         finally:
             self.connections.discard(connection)
             writer.cancel()
+            _discard_unsent(connection.queue)
             log.debug("ws_closed", path=request.path, conn_id=connection.conn_id)
         return ws
 
@@ -328,3 +329,11 @@ def _trade(market: SymbolMarket, ts: int) -> dict[str, object]:
         "RPI": False,
         "seq": int(last[0]),
     }
+
+
+def _discard_unsent(queue: asyncio.Queue[str]) -> None:
+    """A closed socket's unsent messages are gone: count them done, so a replay step waiting
+    for every queue to drain (:meth:`Streams.drained`) is not held by a socket that left."""
+    while not queue.empty():
+        queue.get_nowait()
+        queue.task_done()
