@@ -21,13 +21,10 @@ from decimal import Decimal
 
 import structlog
 
-from tradeplay.domain.account import Account
 from tradeplay.domain.events import OrderEvent, OrderFilled, OrderRejected, OrderSubmitted
-from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.order import Order
-from tradeplay.domain.position import Position
 from tradeplay.domain.values import ClientOrderId, Symbol, format_decimal
 from tradeplay.ports import Exchange, TradingStop
+from tradeplay.runtime.forwarding import ForwardingExchange
 
 __all__ = ["OrderTiming", "TimedExchange"]
 
@@ -45,11 +42,11 @@ class OrderTiming:
     acked_at_ns: int = 0
 
 
-class TimedExchange:
+class TimedExchange(ForwardingExchange):
     """An :class:`Exchange` that times and logs every instruction passed to ``inner``."""
 
     def __init__(self, inner: Exchange, *, counter: Callable[[], int] = time.perf_counter_ns):
-        self._inner = inner
+        super().__init__(inner)
         self._counter = counter
         self._bar_received_ns: int | None = None
         self.timings: dict[ClientOrderId, OrderTiming] = {}
@@ -74,9 +71,6 @@ class TimedExchange:
                 )
 
     # -- the Exchange port -------------------------------------------------------------------
-
-    def instrument(self, symbol: Symbol) -> Instrument:
-        return self._inner.instrument(symbol)
 
     def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
         sent = self._counter()
@@ -126,15 +120,6 @@ class TimedExchange:
             trailing_distance=_text(stop.trailing_distance),
             submit_to_ack_ms=(self._counter() - started) / 1e6,
         )
-
-    def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
-        return self._inner.open_orders(symbol)
-
-    def position(self, symbol: Symbol) -> Position:
-        return self._inner.position(symbol)
-
-    def account(self) -> Account:
-        return self._inner.account()
 
 
 def _text(value: Decimal | None) -> str | None:

@@ -18,13 +18,11 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from tradeplay.domain.account import Account
 from tradeplay.domain.events import OrderEvent, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.order import Order
-from tradeplay.domain.position import Position
 from tradeplay.domain.values import ClientOrderId, Symbol
 from tradeplay.ports import Exchange, TradingStop
+from tradeplay.runtime.forwarding import ForwardingExchange
 from tradeplay.sim.config import SimConfig
 from tradeplay.sim.exchange import SimulatedExchange
 
@@ -63,19 +61,17 @@ class WouldBe:
     stop: TradingStop | None = None
 
 
-class ShadowExchange:
+class ShadowExchange(ForwardingExchange):
     """An :class:`Exchange` that records what it is asked and answers from a simulated account."""
 
     def __init__(self, simulator: SimulatedExchange) -> None:
+        super().__init__(simulator)
         self._simulator = simulator
         self.would_be: list[WouldBe] = []
 
-    def instrument(self, symbol: Symbol) -> Instrument:
-        return self._simulator.instrument(symbol)
-
     def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
         self.would_be.append(WouldBe(order.time, "submit", order=order))
-        return self._simulator.submit(order)
+        return super().submit(order)
 
     def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Sequence[OrderEvent]:
         self.would_be.append(
@@ -86,15 +82,6 @@ class ShadowExchange:
     def set_trading_stop(self, stop: TradingStop) -> None:
         self.would_be.append(WouldBe(self._simulator.now, "trading_stop", stop=stop))
         self._simulator.set_trading_stop(stop)
-
-    def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
-        return self._simulator.open_orders(symbol)
-
-    def position(self, symbol: Symbol) -> Position:
-        return self._simulator.position(symbol)
-
-    def account(self) -> Account:
-        return self._simulator.account()
 
 
 class ShadowMarket(PaperMarket):

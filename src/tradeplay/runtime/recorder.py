@@ -18,14 +18,12 @@ from numpy.typing import NDArray
 
 from tradeplay import notify
 from tradeplay.domain import events as order_events
-from tradeplay.domain.account import Account
 from tradeplay.domain.errors import InvalidTransitionError
-from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order
-from tradeplay.domain.position import Position
 from tradeplay.domain.values import ClientOrderId, Symbol
 from tradeplay.notify import EventBus
-from tradeplay.ports import Clock, Exchange, TradingStop
+from tradeplay.ports import Clock, Exchange
+from tradeplay.runtime.forwarding import ForwardingExchange
 from tradeplay.runtime.pairs import PairKey
 from tradeplay.runtime.runner import Market
 from tradeplay.store import Records
@@ -45,19 +43,16 @@ class Recorder:
     clock: Clock
 
 
-class RecordedExchange:
+class RecordedExchange(ForwardingExchange):
     """An :class:`Exchange` that stores and publishes every order it passes to ``inner``."""
 
     def __init__(self, inner: Exchange, recorder: Recorder) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._recorder = recorder
         self._orders: dict[ClientOrderId, Order] = {}
         self.changed = False
         """Set when an order or fill went through since the flag was last cleared (the
         position is then worth saving)."""
-
-    def instrument(self, symbol: Symbol) -> Instrument:
-        return self._inner.instrument(symbol)
 
     def submit(self, order: order_events.OrderSubmitted) -> Sequence[order_events.OrderEvent]:
         key = self._recorder.key
@@ -97,18 +92,6 @@ class RecordedExchange:
         events = self._inner.cancel(symbol, client_order_id)
         self.apply(events)
         return events
-
-    def set_trading_stop(self, stop: TradingStop) -> None:
-        self._inner.set_trading_stop(stop)
-
-    def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
-        return self._inner.open_orders(symbol)
-
-    def position(self, symbol: Symbol) -> Position:
-        return self._inner.position(symbol)
-
-    def account(self) -> Account:
-        return self._inner.account()
 
     def apply(self, events: Sequence[order_events.OrderEvent]) -> None:
         """Store the fills among ``events`` and move the known orders they belong to."""
