@@ -17,6 +17,12 @@ position, balance over loopback REST), features, rules, monitors, sizing, risk a
 request building. Only the first order after each bar counts (a second one waits for the
 first's answer). Figures: median and 99th percentile per play; exit 1 if any p99 misses
 :data:`P99_TARGET_MS`.
+
+Bars are paced (``--bar-interval-ms``, default 50 ms, twenty times a second): each bar costs
+the account a ``position/list`` and a ``wallet-balance`` read, each limited by Bybit to 50 per
+second per account, and the adapter's rate limiter rightly holds requests beyond that. Replayed
+faster, the figure would be the limiter's waits (about 20 ms), not the live path's latency; a
+live 1-minute play sees one bar a minute.
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ class Probe:
             self._bar_ns = None
 
 
-def measure(play_path: Path, bars: int) -> list[float]:
+def measure(play_path: Path, bars: int, interval_s: float) -> list[float]:
     play = load_play(play_path)
     warm = warm_up_bars(play)
     emulator = Emulator(
@@ -113,10 +119,13 @@ def measure(play_path: Path, bars: int) -> list[float]:
         )
         thread.start()
         wait_until_listening(handle)
+        due = time.monotonic()
         for _ in range(bars):
             handle.step()
             if not taken.acquire(timeout=DEADLINE_S):
                 raise SystemExit(f"{play_path.name}: the runner did not take a bar in time")
+            due += interval_s
+            time.sleep(max(0.0, due - time.monotonic()))
         thread.join(DEADLINE_S)
     return probe.latencies_ms
 
@@ -134,13 +143,19 @@ def wait_until_listening(handle: EmulatorThread) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bars", type=int, default=600, help="live bars per play")
+    parser.add_argument(
+        "--bar-interval-ms", type=float, default=50.0, help="time between two replayed bars"
+    )
     parser.add_argument("plays", nargs="*", type=Path, default=sorted(PLAYS.glob("*.yaml")))
     args = parser.parse_args()
     configure_logging("WARNING", LogFormat.auto)
     missed = False
-    print(f"closed-bar message received → order request sent (loopback, {args.bars} bars)")
+    print(
+        f"closed-bar message received → order request sent (loopback, {args.bars} bars, "
+        f"one every {args.bar_interval_ms:g} ms)"
+    )
     for play_path in args.plays:
-        latencies = measure(play_path, args.bars)
+        latencies = measure(play_path, args.bars, args.bar_interval_ms / 1000)
         if not latencies:
             print(f"  {play_path.name:<32} no orders: nothing measured")
             missed = True
