@@ -72,7 +72,7 @@ def test_warm_up_bars_feed_the_features_but_never_the_engine() -> None:
     assert market.simulator.orders() == ()
     steps = bot.run(bars([104], start=3))
     assert [s.traded for s in steps] == [True]
-    assert [o.client_order_id for o in market.simulator.orders()] == ["tp-1"]
+    assert [o.client_order_id for o in market.simulator.orders()] == ["tpl-1"]
 
 
 def test_an_order_sent_at_a_close_fills_at_the_next_bars_open() -> None:
@@ -99,11 +99,11 @@ def test_every_order_is_logged_with_its_delays() -> None:
         bot.run(bars([99, 101, 105]))
     submitted = [e for e in logs if e["event"] == "order_submitted"]
     filled = [e for e in logs if e["event"] == "order_filled"]
-    assert [e["client_order_id"] for e in submitted] == ["tp-1"]
+    assert [e["client_order_id"] for e in submitted] == ["tpl-1"]
     assert submitted[0]["signal_to_submit_ms"] >= 0
     assert submitted[0]["submit_to_ack_ms"] >= 0
-    assert [(e["client_order_id"], e["price"]) for e in filled] == [("tp-1", "105")]
-    timing = bot.actions.timings[ClientOrderId("tp-1")]
+    assert [(e["client_order_id"], e["price"]) for e in filled] == [("tpl-1", "105")]
+    timing = bot.actions.timings[ClientOrderId("tpl-1")]
     assert timing.ack_to_fill_ns is not None
     assert timing.ack_to_fill_ns > 0
 

@@ -64,7 +64,9 @@ class EngineConfig:
     symbol: Symbol
     leverage: Decimal
     limits: RiskLimits
-    order_prefix: str = "tp"
+    order_prefix: str = "tpl"
+    """Our order ids are ``<prefix>-<n>``; the simulated exchange names its own orders ``tp-``,
+    ``sl-``, ``ts-``, ``liq-`` and ``eod-``, so the default keeps clear of those."""
 
 
 class _Bar(NamedTuple):
