@@ -28,7 +28,10 @@ live 1-minute play sees one bar a minute.
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from decimal import Decimal
@@ -130,6 +133,56 @@ def measure(play_path: Path, bars: int, interval_s: float) -> list[float]:
     return probe.latencies_ms
 
 
+def measure_apart(play_path: Path, bars: int, interval_s: float) -> list[float]:
+    """The emulator in a process of its own (``tradeplay emulator``, the generated sample
+    market at a bar every ``interval_s``), so nothing else in this process competes with the
+    live path for the interpreter — as on a real deployment, where Bybit is elsewhere."""
+    play = load_play(play_path)
+    speed = f"x{round(play.play.timeframe.ms / 1000 / interval_s)}"
+    with tempfile.TemporaryDirectory() as home:
+        command = [
+            str(Path(sys.executable).with_name("tradeplay")),
+            "emulator",
+            "--sample",
+            "--sample-days",
+            "7",
+            "--speed",
+            speed,
+            "--port",
+            "0",
+            "--account",
+            f"bench:{KEY}:{SECRET}:10000",
+        ]
+        env = {**os.environ, "TRADEPLAY_DATA_HOME": home, "COLUMNS": "200"}
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        try:
+            url = _announced_url(server)
+            probe = Probe()
+            run = LiveRun(
+                play=play,
+                environment=RunEnvironment.DEMO,
+                symbol="BTCUSDT",
+                emulator_url=url,
+                credentials=BybitCredentials(KEY, SECRET),
+                max_bars=bars,
+            )
+            outcome = run_play_live(run, probe=probe)
+            if not outcome.preflight.passed:
+                raise SystemExit(f"{play_path.name}: preflight failed: {outcome.preflight.failure}")
+            return probe.latencies_ms
+        finally:
+            server.terminate()
+            server.wait(10)
+
+
+def _announced_url(server: subprocess.Popen[str]) -> str:
+    assert server.stdout is not None
+    for line in server.stdout:
+        if line.startswith("REST"):
+            return line.split()[1]
+    raise SystemExit("the emulator did not start")
+
+
 def wait_until_listening(handle: EmulatorThread) -> None:
     topics = {"kline.1.BTCUSDT", "order", "execution", "position", "wallet"}
     connections = handle.emulator.streams.connections
@@ -146,16 +199,28 @@ def main() -> int:
     parser.add_argument(
         "--bar-interval-ms", type=float, default=50.0, help="time between two replayed bars"
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the emulator in this process, stepped in lock step with the runner "
+        "(deterministic wave market; the emulator then shares the interpreter)",
+    )
     parser.add_argument("plays", nargs="*", type=Path, default=sorted(PLAYS.glob("*.yaml")))
     args = parser.parse_args()
     configure_logging("WARNING", LogFormat.auto)
     missed = False
+    where = "in this process, lock step" if args.in_process else "in its own process"
     print(
-        f"closed-bar message received → order request sent (loopback, {args.bars} bars, "
-        f"one every {args.bar_interval_ms:g} ms)"
+        f"closed-bar message received → order request sent (loopback, emulator {where}, "
+        f"{args.bars} bars, one every {args.bar_interval_ms:g} ms)"
     )
     for play_path in args.plays:
-        latencies = measure(play_path, args.bars, args.bar_interval_ms / 1000)
+        interval_s = args.bar_interval_ms / 1000
+        latencies = (
+            measure(play_path, args.bars, interval_s)
+            if args.in_process
+            else measure_apart(play_path, args.bars, interval_s)
+        )
         if not latencies:
             print(f"  {play_path.name:<32} no orders: nothing measured")
             missed = True
