@@ -207,6 +207,26 @@ def test_bybit_s_refusal_becomes_a_rejected_event_with_its_reason(bybit_fixtures
     assert "110007" in event.reason
 
 
+def test_an_id_already_taken_before_the_first_attempt_is_refused_not_looked_up(
+    bybit_fixtures: Path,
+) -> None:
+    """110072 on the first create means the caller reused an id: refused, and the order that
+    holds the id is not passed off as this one (only a retry's 110072 means "ours went
+    through")."""
+    stand_in = StandIn(bybit_fixtures)
+    stand_in.on("/v5/order/create", lambda _: envelope({}, 110072, "OrderLinkedID is duplicate"))
+
+    async def scenario() -> list[Any]:
+        async with running(stand_in) as (venue, _):
+            return list(await venue.submit(market_buy("tp-reused")))
+
+    (event,) = asyncio.run(scenario())
+    assert isinstance(event, OrderRejected)
+    assert "110072" in event.reason
+    assert len(stand_in.sent("/v5/order/create")) == 1
+    assert stand_in.sent("/v5/order/realtime") == []
+
+
 def test_leverage_not_modified_is_success(bybit_fixtures: Path) -> None:
     stand_in = StandIn(bybit_fixtures)
     stand_in.on(

@@ -376,9 +376,9 @@ class Venue:
         fill = event.fill if isinstance(event, OrderFilled) else None
         origin = Origin.of(event.client_order_id)
         stop_type, create_type = _SYSTEM_TYPES.get(origin, ("UNKNOWN", "CreateByUser"))
-        qty = fill.qty if fill is not None else ZERO
-        # They close the position: a sell while long (the fills are applied in order, so the
-        # running size is the position they act on).
+        # They close the whole position: a sell while long, of its size (the fills are applied
+        # in order, so the running size is the position they act on).
+        qty = fill.qty if fill is not None else abs(slot.running_size)
         closing = Side.SELL if slot.running_size > 0 else Side.BUY
         side = fill.side if fill is not None else closing
         # The exchange's own orders are conditional (they wait for their level), so they may be

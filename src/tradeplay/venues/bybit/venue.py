@@ -271,9 +271,12 @@ class BybitVenue:
                 answer = await self._once("POST", "/v5/order/create", params, what)
                 return OrderId(str(answer.result.get("orderId", "")))
             except BybitOrderRejectedError as refused:
-                if refused.ret_code != _DUPLICATE_LINK_ID:
+                if refused.ret_code != _DUPLICATE_LINK_ID or attempt == 1:
+                    # On the first attempt the id was taken before this call: a caller reusing
+                    # an id, refused as Bybit refuses it (not someone else's order passed off
+                    # as this one's acceptance).
                     raise
-                # Our id is already taken: an earlier attempt went through.
+                # Our id is already taken: an earlier attempt of this call went through.
             except TemporaryError as error:
                 log.warning(
                     "order_create_uncertain", order=link_id, attempt=attempt, error=str(error)
