@@ -38,24 +38,29 @@ def streams(
     public_inbox: queue.Queue[dict[str, Any]] = queue.Queue()
     private_inbox: queue.Queue[dict[str, Any]] = queue.Queue()
     public = unified_trading.WebSocket(testnet=False, channel_type="linear")
-    private = unified_trading.WebSocket(
-        testnet=False, channel_type="private", api_key=KEY, api_secret=SECRET
-    )
-    public.kline_stream(interval=1, symbol="BTCUSDT", callback=public_inbox.put)
-    public.kline_stream(interval=5, symbol="BTCUSDT", callback=public_inbox.put)
-    for subscribe in (
-        private.order_stream,
-        private.execution_stream,
-        private.position_stream,
-        private.wallet_stream,
-    ):
-        subscribe(callback=private_inbox.put)
-    for topic in ("kline.1.BTCUSDT", "kline.5.BTCUSDT", "order", "execution", "position", "wallet"):
-        subscribed(handle, topic)
-    yield public_inbox, private_inbox
-    public.exit()
-    private.exit()
-    websocket.setdefaulttimeout(previous)
+    private = None
+    try:
+        private = unified_trading.WebSocket(
+            testnet=False, channel_type="private", api_key=KEY, api_secret=SECRET
+        )
+        public.kline_stream(interval=1, symbol="BTCUSDT", callback=public_inbox.put)
+        public.kline_stream(interval=5, symbol="BTCUSDT", callback=public_inbox.put)
+        for subscribe in (
+            private.order_stream,
+            private.execution_stream,
+            private.position_stream,
+            private.wallet_stream,
+        ):
+            subscribe(callback=private_inbox.put)
+        topics = ("kline.1.BTCUSDT", "kline.5.BTCUSDT", "order", "execution", "position", "wallet")
+        for topic in topics:
+            subscribed(handle, topic)
+        yield public_inbox, private_inbox
+    finally:  # also when the setup failed: no client thread may outlive its test
+        public.exit()
+        if private is not None:
+            private.exit()
+        websocket.setdefaulttimeout(previous)
 
 
 def test_pybit_places_amends_queries_and_cancels_orders_and_streams_them(

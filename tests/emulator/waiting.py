@@ -18,14 +18,15 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -
         time.sleep(0.01)
 
 
-def subscribed(handle: EmulatorThread, topic: str, count: int = 1) -> None:
-    """Wait until ``count`` sockets of the emulator are subscribed to ``topic``."""
+def subscribed(handle: EmulatorThread, topic: str, count: int = 1, timeout: float = 20.0) -> None:
+    """Wait until ``count`` sockets of the emulator are subscribed to ``topic`` (clients
+    connect in threads of their own: on a loaded machine that takes a while)."""
 
     def enough() -> bool:
         connections = handle.call(lambda: list(handle.emulator.streams.connections))
         return sum(topic in c.topics for c in connections) >= count
 
-    wait_until(enough, f"a subscription to {topic}")
+    wait_until(enough, f"a subscription to {topic}", timeout)
 
 
 def next_matching(
