@@ -148,6 +148,7 @@ class FrameStream:
         self._row = np.empty((1, BAR_COLUMNS), dtype=np.float64)
         self._completed = np.empty((1, BAR_COLUMNS), dtype=np.float64)
         self._latest = [np.full(len(named.feature.outputs), np.nan) for named in frame.features]
+        self._columns = [named.columns() for named in frame.features]  # built once, read per bar
 
     def step(self, bar: NDArray[np.float64]) -> dict[str, float]:
         """Advance by one closed trading bar (6 floats); returns every column's latest value."""
@@ -176,6 +177,6 @@ class FrameStream:
 
     def _snapshot(self, bar: NDArray[np.float64]) -> dict[str, float]:
         values = {name: float(bar[1 + k]) for k, name in enumerate(BAR_NAMES)}
-        for named, latest in zip(self._frame.features, self._latest, strict=True):
-            values.update({name: float(latest[k]) for name, k in named.columns()})
+        for columns, latest in zip(self._columns, self._latest, strict=True):
+            values.update({name: float(latest[k]) for name, k in columns})
         return values

@@ -46,42 +46,31 @@ class Neg:
 
 
 @dataclass(frozen=True, slots=True)
-class Arith:
+class _Binary:
+    """An operator between two operands; the subclass says which kind."""
+
+    op: str
+    left: Expr
+    right: Expr
+    at: int = field(default=0, compare=False)
+
+    def __str__(self) -> str:
+        return f"({self.left} {self.op} {self.right})"
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(_Binary):
     """``+ - * /`` between two numbers."""
 
-    op: str
-    left: Expr
-    right: Expr
-    at: int = field(default=0, compare=False)
-
-    def __str__(self) -> str:
-        return f"({self.left} {self.op} {self.right})"
-
 
 @dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(_Binary):
     """``< <= > >= == !=`` between two numbers: a condition."""
 
-    op: str
-    left: Expr
-    right: Expr
-    at: int = field(default=0, compare=False)
-
-    def __str__(self) -> str:
-        return f"({self.left} {self.op} {self.right})"
-
 
 @dataclass(frozen=True, slots=True)
-class Logic:
+class Logic(_Binary):
     """``and`` / ``or`` between two conditions."""
-
-    op: str
-    left: Expr
-    right: Expr
-    at: int = field(default=0, compare=False)
-
-    def __str__(self) -> str:
-        return f"({self.left} {self.op} {self.right})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +111,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     match expr:
         case Neg(operand) | Not(operand) | Lookback(operand):
             return (operand,)
-        case Arith(_, left, right) | Compare(_, left, right) | Logic(_, left, right):
+        case _Binary(_, left, right):
             return (left, right)
         case Call(_, args):
             return args

@@ -41,24 +41,15 @@ REGISTRY.add(
 )
 
 
-# state: [0] bars seen, [1] EMA (or the running sum while seeding)
+# state: [0] bars seen, [1] EMA (see ``_math.ema_step``)
 @njit(cache=True)
 def ema_kernel(state, params, bars, out):  # type: ignore[no-untyped-def]
     period, code = int(params[0]), params[1]
     alpha = 2.0 / (period + 1.0)
     for i in range(bars.shape[0]):
-        x = source(bars, i, code)
-        seen = state[0] + 1
-        state[0] = seen
-        if seen < period:
-            state[1] += x
-            out[i, 0] = NAN
-        elif seen == period:
-            state[1] = (state[1] + x) / period
-            out[i, 0] = state[1]
-        else:
-            state[1] = (x - state[1]) * alpha + state[1]
-            out[i, 0] = state[1]
+        seen = state[0]
+        state[0] = seen + 1
+        out[i, 0] = ema_step(state, 1, period, alpha, seen, source(bars, i, code))
 
 
 REGISTRY.add(
