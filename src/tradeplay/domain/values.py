@@ -42,6 +42,8 @@ ClientOrderId = NewType("ClientOrderId", str)
 TradeId = NewType("TradeId", str)
 
 ZERO: Final = Decimal(0)
+HUNDRED: Final = Decimal(100)
+"""For percentages: ``part / whole × HUNDRED``."""
 
 
 class Side(StrEnum):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from tradeplay.data.candles import Candles, FundingRates
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.values import MarginMode, Symbol, to_decimal, utc_from_ms
+from tradeplay.domain.values import Symbol, to_decimal, utc_from_ms
 from tradeplay.engine.clock import BarClock
 from tradeplay.engine.engine import Engine, EngineConfig
 from tradeplay.engine.risk import RiskLimits
@@ -132,28 +132,45 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
 
 def sim_config(backtest: Backtest, bars: NDArray[np.float64]) -> SimConfig:
     """The simulated account of this run (a paper account trading the same play uses it too)."""
-    account = backtest.play.play.account
     interval = backtest.instrument.funding_interval
     if backtest.funding_rate is not None:
         funding = FundingSource.constant(backtest.funding_rate, interval)
     else:
         funding = FundingSource.for_instrument(backtest.instrument, backtest.funding)
-    start = utc_from_ms(int(bars[0, 0])) if len(bars) else None
-    extra: dict[str, Any] = {} if start is None else {"funded_at": start}
-    return SimConfig(
-        starting_cash=backtest.starting_cash,
-        leverage=to_decimal(account.leverage),
-        margin_mode=MarginMode(account.margin_mode),
-        fees=FeeSchedule.bybit(_tier(account.fee_tier)),
-        slippage=FixedBps(backtest.slippage_bps),
-        timeframe=backtest.play.play.timeframe,
+    config = account_config(
+        backtest.play,
+        backtest.instrument,
         funding=funding,
-        **extra,
+        start_ms=int(bars[0, 0]) if len(bars) else None,
+        capital=backtest.starting_cash,
     )
+    return replace(config, slippage=FixedBps(backtest.slippage_bps))
 
 
-def _tier(name: str) -> str:
-    return "VIP0" if name == "base" else name.upper()
+def account_config(
+    play: CompiledPlay,
+    instrument: Instrument,
+    *,
+    funding: FundingSource | None,
+    start_ms: int | None,
+    capital: Decimal | None = None,
+) -> SimConfig:
+    """The simulated account ``play`` trades in, for a backtest, paper or shadow run alike.
+
+    The play's leverage, margin mode and fee tier on its timeframe; ``capital`` (``None``: the
+    play's ``account.capital``) deposited at ``start_ms`` (``None``: the config's default);
+    ``funding`` ``None``: Bybit's baseline constant on the instrument's interval. No slippage.
+    """
+    account = play.play.account
+    config = SimConfig(
+        starting_cash=account.capital if capital is None else capital,
+        leverage=to_decimal(account.leverage, "account.leverage"),
+        margin_mode=account.margin_mode,
+        fees=FeeSchedule.bybit("VIP0" if account.fee_tier == "base" else account.fee_tier.upper()),
+        timeframe=play.play.timeframe,
+        funding=FundingSource.for_instrument(instrument, None) if funding is None else funding,
+    )
+    return config if start_ms is None else replace(config, funded_at=utc_from_ms(start_ms))
 
 
 def engine_config(backtest: Backtest) -> EngineConfig:

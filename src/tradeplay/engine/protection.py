@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tradeplay.domain.protection import Level, LevelKind, Protection
-from tradeplay.domain.values import Price, Side, to_decimal
+from tradeplay.domain.values import HUNDRED, Price, Side, to_decimal
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.risk import (
     AtrStop,
@@ -25,8 +25,6 @@ from tradeplay.play.risk import (
     RiskRewardTarget,
     StructureStop,
 )
-
-HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from typing import Final, NamedTuple, TypeAlias
 from tradeplay.domain.errors import ConfigError, InputError, InstrumentRuleError
 from tradeplay.domain.instrument import Instrument, Rounding
 from tradeplay.domain.values import (
+    HUNDRED,
     ZERO,
     Money,
     Price,
@@ -42,7 +43,6 @@ from tradeplay.domain.values import (
 )
 from tradeplay.engine.exposure import Exposure
 
-HUNDRED: Final = Decimal(100)
 _CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 

@@ -41,11 +41,10 @@ Conventions, as a trader reads the play file:
 from __future__ import annotations
 
 import math
-import string
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Context, Decimal, localcontext
-from typing import Any, Final, NamedTuple, TypeAlias
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from typing import Final, NamedTuple, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +53,7 @@ from tradeplay.domain.errors import InputError, InstrumentRuleError
 from tradeplay.domain.instrument import Instrument, Rounding
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import (
+    HUNDRED,
     ZERO,
     Money,
     OrderType,
@@ -62,15 +62,10 @@ from tradeplay.domain.values import (
     format_decimal,
     to_decimal,
 )
+from tradeplay.engine._words import Words, amount, said, then, truncated
 from tradeplay.play.risk import FixedNotional, Kelly, PercentEquity, RiskPercent, VolatilityTarget
 
 SizingRule: TypeAlias = FixedNotional | PercentEquity | RiskPercent | VolatilityTarget | Kelly
-Words: TypeAlias = tuple[str, tuple[Any, ...]]
-"""A step of the arithmetic not yet in words: a template (``{:amount}`` and ``{:approx}`` fields
-for exact numbers) and its values. Writing out the words of every entry cost more than sizing
-it, and a run reads few of them; plain values keep the garbage collector out of it too."""
-
-HUNDRED: Final = Decimal(100)
 YEAR: Final = timedelta(days=365)
 # An explicit context, so a caller's global decimal settings cannot change the arithmetic.
 _CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
@@ -89,7 +84,7 @@ class Sized:
     def explanation(self) -> str:
         """The sizing arithmetic in words, written when read."""
         with localcontext(_CONTEXT):  # the same digits whoever reads it, whenever
-            return _said(self.words)
+            return said(self.words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +150,7 @@ def size_entry(
     if not leverage >= 1:
         raise InputError(f"{instrument.symbol}: leverage {format_decimal(leverage)} is below 1")
     if equity <= 0:
-        return SizeRefused(f"equity is {_amount(equity)} {instrument.settle}: nothing to size")
+        return SizeRefused(f"equity is {amount(equity)} {instrument.settle}: nothing to size")
     inputs = _Inputs(
         equity, price, stop_price, recent_returns, trade_returns, timeframe, instrument.base
     )
@@ -238,6 +233,9 @@ def _from_notional(notional: Money, inputs: _Inputs, why: Words) -> _Wanted:
     )
 
 
+_FROM_THE_PLAY: Final[Words] = ("", ())
+
+
 def _from_percent(percent: Decimal, inputs: _Inputs, settle: str, source: Words) -> _Wanted:
     """``source`` says where the percentage comes from (nothing: straight from the play)."""
     notional = inputs.equity * percent / HUNDRED
@@ -256,7 +254,7 @@ def _risk_percent(sizing: RiskPercent, inputs: _Inputs, settle: str) -> _Wanted 
     distance = abs(price - stop)
     if distance == 0:
         return SizeRefused(
-            f"stop {_amount(stop)} equals the entry price: the risk per {inputs.base} is zero"
+            f"stop {amount(stop)} equals the entry price: the risk per {inputs.base} is zero"
         )
     percent = to_decimal(sizing.percent)
     qty = inputs.equity * percent / HUNDRED / distance
@@ -314,7 +312,7 @@ def _kelly(sizing: Kelly, inputs: _Inputs, settle: str) -> _Wanted | SizeRefused
     cap = to_decimal(sizing.cap)
     percent = min(to_decimal(sizing.fraction * estimate.kelly * 100), cap)
 
-    capped = f", capped at {_amount(cap)} %" if percent == cap else ""
+    capped = f", capped at {amount(cap)} %" if percent == cap else ""
     source = (
         "{:g} × Kelly {:.4g} ({} over {} trades){}: ",
         (sizing.fraction, estimate.kelly, _odds(estimate), estimate.trades, capped),
@@ -343,73 +341,23 @@ def _capped(
     if qty * price > ceiling:
         qty = ceiling / price
         allowed = ceiling / inputs.equity
-        words = _then(
+        words = then(
             words, "capped at {:amount}× leverage: {:amount} {} notional", allowed, ceiling, settle
         )
     largest = instrument.max_qty if order_type.has_limit_price else instrument.max_market_qty
     if qty > largest:
         qty = largest
-        words = _then(words, "capped at the largest {} order {:amount}", str(order_type), largest)
+        words = then(words, "capped at the largest {} order {:amount}", str(order_type), largest)
     rounded = instrument.round_qty(qty, Rounding.DOWN)
     # Below the minimum, the message quotes the quantity the rule asked for (0.00025), not the
     # 0 it rounds down to: that is the figure the trader can check against the play.
-    checked = rounded if rounded >= instrument.min_qty else _truncated(qty)
+    checked = rounded if rounded >= instrument.min_qty else truncated(qty)
     try:
         instrument.validate_qty(checked, order_type)
         instrument.validate_notional(rounded, price)
     except InstrumentRuleError as error:
-        return SizeRefused(f"{error} — {_said(words)}")
+        return SizeRefused(f"{error} — {said(words)}")
     notional = rounded * price
     step = "{:amount} {} on the step {:amount} ({:amount} {} notional)"
-    words = _then(words, step, rounded, instrument.base, instrument.qty_step, notional, settle)
+    words = then(words, step, rounded, instrument.base, instrument.qty_step, notional, settle)
     return Sized(qty=rounded, notional=notional, words=words)
-
-
-# ----------------------------------------------------------------------------------- words
-
-_FROM_THE_PLAY: Final[Words] = ("", ())
-
-
-class _Numbers(string.Formatter):
-    """Templates whose ``{:amount}`` and ``{:approx}`` fields are exact numbers in words."""
-
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if format_spec == "amount":
-            return _amount(value)
-        if format_spec == "approx":
-            return _approx(value)
-        return str(super().format_field(value, format_spec))
-
-
-_NUMBERS: Final = _Numbers()
-
-
-def _then(words: Words, template: str, *values: Any) -> Words:
-    """``words`` and one more step: still one template, one object to keep per entry."""
-    return f"{words[0]}; {template}", words[1] + values
-
-
-def _said(words: Words) -> str:
-    template, values = words
-    return _NUMBERS.vformat(template, values, {})
-
-
-def _amount(value: Decimal) -> str:
-    """Money, prices and percentages as a trader reads them: at most 2 decimals, more when
-    smaller than 1 (four significant digits)."""
-    return _approx(value, 2)
-
-
-def _truncated(value: Decimal) -> Decimal:
-    """Four significant digits, towards zero (a value below a minimum stays below it)."""
-    if value.is_zero():
-        return value
-    return value.quantize(Decimal(1).scaleb(value.adjusted() - 3), rounding=ROUND_DOWN)
-
-
-def _approx(value: Decimal, places: int = 0) -> str:
-    """Four significant digits, with at least ``places`` decimals kept for large values."""
-    if value.is_zero() or not value.is_finite():
-        return format_decimal(value) if value.is_finite() else str(value)
-    exponent = min(value.adjusted() - 3, -places)
-    return format_decimal(value.quantize(Decimal(1).scaleb(exponent)))

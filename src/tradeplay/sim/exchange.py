@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, TypeAlias
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,9 +74,6 @@ from tradeplay.sim.slippage import slipped_price
 from tradeplay.sim.submission import place, refusal
 
 __all__ = ["AdvanceResult", "Segment", "SimulatedExchange", "equity_of"]
-
-_INF: Final = float("inf")
-
 
 Segment: TypeAlias = tuple[int, float, float, float]
 """``(end, a, s, basis)``: up to bar ``end`` (exclusive, from the previous segment's end) the
@@ -370,7 +367,7 @@ class SimulatedExchange:
 
     def _scan(self, bars: NDArray[np.float64], i: int, stop: int) -> tuple[int, int]:
         up, down = self._book.levels()
-        settle_ms = _INF
+        settle_ms = math.inf
         size = self._clearing.position.size
         if size:
             if not self._protection.is_empty:
@@ -382,7 +379,7 @@ class SimulatedExchange:
             elif level is not None:
                 down = max(down, level)
             due = self._next_settlement()
-            settle_ms = _INF if due is None else float(due[0])
+            settle_ms = math.inf if due is None else float(due[0])
         trail = self._protection.trail
         j, reason = scan(bars, i, stop, self._tick, up, down, settle_ms, float(self._bar_ms), trail)
         return int(j), int(reason)
