@@ -13,9 +13,9 @@ from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import OrderStatus
 from tradeplay.domain.values import Liquidity, OrderType, Side, TimeInForce
+from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.reports import (
     balance_report,
-    execution_report,
     order_report,
     position_report,
 )

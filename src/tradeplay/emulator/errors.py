@@ -51,3 +51,14 @@ class BybitError(Exception):
     def params(cls, detail: str) -> BybitError:
         """10001 in Bybit's ``params error: …`` wording (seen: "params error: side invalid")."""
         return cls(Code.PARAMS, f"params error: {detail}")
+
+    @classmethod
+    def refusal(cls, reason: str) -> BybitError:
+        """The Bybit code of a simulator refusal (its reasons name the code where one applies)."""
+        if "110017" in reason:
+            return cls(Code.REDUCE_ONLY, "Reduce-only rule not satisfied")
+        if "110072" in reason:
+            return cls(Code.DUPLICATE_LINK_ID, "OrderLinkedID is duplicate")
+        if "insufficient available balance" in reason:
+            return cls(Code.INSUFFICIENT_BALANCE, "ab not enough for new order")
+        return cls(Code.PARAMS, reason)

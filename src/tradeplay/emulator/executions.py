@@ -3,20 +3,15 @@ simulator's fills and funding settlements (reference §6.12 and §10)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.values import ZERO, Liquidity, Side, format_decimal
-from tradeplay.emulator.orders import OrderRecord
+from tradeplay.emulator.orders import OrderRecord, epoch_ms
 from tradeplay.sim.fees import FeeSchedule
 
 __all__ = ["funding_row", "stream_row", "trade_row"]
-
-
-def _ms(moment: datetime) -> str:
-    return str(int(moment.timestamp() * 1000))
 
 
 def trade_row(
@@ -37,7 +32,7 @@ def trade_row(
         "orderLinkId": record.link_id,
         "orderId": record.order_id,
         "stopOrderType": record.stop_order_type or "UNKNOWN",
-        "execTime": _ms(fill.time),
+        "execTime": str(epoch_ms(fill.time)),
         "feeCurrency": "USDT",
         "createType": record.create_type,
         "feeRate": format_decimal(fees.rate(fill.liquidity)),
@@ -77,7 +72,7 @@ def funding_row(event: FundingApplied, ids: tuple[str, str, int]) -> dict[str, o
         "orderLinkId": "",
         "orderId": order_id,
         "stopOrderType": "UNKNOWN",
-        "execTime": _ms(event.time),
+        "execTime": str(epoch_ms(event.time)),
         "feeCurrency": "USDT",
         "createType": "",
         "feeRate": format_decimal(event.rate),

@@ -13,14 +13,26 @@ words; ``expired`` (an IOC / FOK remainder) is reported as Bybit reports it, ``C
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
+from tradeplay.domain.events import OrderEvent, OrderFilled, OrderSubmitted
 from tradeplay.domain.order import Order, OrderStatus
-from tradeplay.domain.values import ZERO, ClientOrderId, Side, format_decimal
+from tradeplay.domain.values import (
+    ZERO,
+    ClientOrderId,
+    OrderType,
+    Side,
+    TimeInForce,
+    format_decimal,
+)
+from tradeplay.emulator.entry import OrderIntent
+from tradeplay.emulator.params import Params
+from tradeplay.sim.book import Origin
 
-__all__ = ["BYBIT_STATUS", "OrderRecord"]
+__all__ = ["BYBIT_STATUS", "OrderRecord", "epoch_ms"]
 
 BYBIT_STATUS: Final = {
     OrderStatus.PENDING: "Created",
@@ -35,6 +47,19 @@ BYBIT_STATUS: Final = {
     OrderStatus.DEACTIVATED: "Deactivated",
     OrderStatus.EXPIRED: "Cancelled",
 }
+# Bybit's ``stopOrderType`` and ``createType`` of the orders the exchange places itself.
+_SYSTEM_TYPES: Final = {
+    Origin.TAKE_PROFIT: ("TakeProfit", "CreateByTakeProfit"),
+    Origin.STOP_LOSS: ("StopLoss", "CreateByStopLoss"),
+    Origin.TRAILING_STOP: ("TrailingStop", "CreateByTrailingStop"),
+    Origin.LIQUIDATION: ("UNKNOWN", "CreateByLiq"),
+    Origin.END_OF_DATA: ("UNKNOWN", "CreateBySettle"),
+}
+
+
+def epoch_ms(moment: datetime) -> int:
+    """Bybit's timestamps: milliseconds since the epoch."""
+    return int(moment.timestamp() * 1000)
 
 
 def _text(value: Decimal | None, empty: str = "") -> str:
@@ -77,6 +102,95 @@ class OrderRecord:
     closed_pnl: Decimal = ZERO
     fee_rates: dict[str, Decimal] = field(default_factory=dict)
 
+    @classmethod
+    def placed(
+        cls,
+        intent: OrderIntent,
+        submitted: OrderSubmitted,
+        *,
+        order_id: str,
+        price: Decimal | None,
+        last: Decimal,
+    ) -> OrderRecord:
+        """A trader's new order; ``price`` is the one Bybit reports (see the venue)."""
+        now_ms = epoch_ms(submitted.time)
+        return cls(
+            order_id=order_id,
+            link_id=intent.link_id,
+            symbol=intent.symbol,
+            side=intent.side,
+            order_type=intent.bybit_type,
+            time_in_force=intent.time_in_force,
+            qty=intent.qty,
+            price=price,
+            trigger_price=intent.trigger_price,
+            trigger_direction=intent.trigger_direction,
+            take_profit=intent.take_profit,
+            stop_loss=intent.stop_loss,
+            reduce_only=intent.reduce_only,
+            close_on_trigger=intent.close_on_trigger,
+            created_ms=now_ms,
+            updated_ms=now_ms,
+            last_price_on_created=format_decimal(last),
+            stop_order_type="Stop" if intent.trigger_price is not None else "",
+            sim_id=submitted.client_order_id,
+            order=Order.from_submitted(submitted),
+        )
+
+    @classmethod
+    def of_system(
+        cls, event: OrderEvent, *, order_id: str, symbol: str, running_size: Decimal, mark: Decimal
+    ) -> OrderRecord:
+        """An order the exchange placed itself (take-profit, stop-loss, trailing stop,
+        liquidation): Bybit shows those with their own ``stopOrderType``/``createType``.
+        ``running_size`` is the position it acts on, ``mark`` the price when it has no fill."""
+        fill = event.fill if isinstance(event, OrderFilled) else None
+        stop_type, create_type = _SYSTEM_TYPES.get(
+            Origin.of(event.client_order_id), ("UNKNOWN", "CreateByUser")
+        )
+        # They close the whole position: a sell while long, of its size (the fills are applied
+        # in order, so the running size is the position they act on).
+        qty = fill.qty if fill is not None else abs(running_size)
+        closing = Side.SELL if running_size > 0 else Side.BUY
+        side = fill.side if fill is not None else closing
+        # The exchange's own orders are conditional (they wait for their level), so they may be
+        # seen Untriggered → Triggered → Filled; the level itself stays inside the simulator,
+        # the price they were triggered at is reported as the trigger price.
+        trigger = fill.price if fill is not None else mark
+        submitted = OrderSubmitted(
+            client_order_id=event.client_order_id,
+            time=event.time,
+            symbol=symbol,
+            side=side,
+            order_type=OrderType.STOP_MARKET,
+            qty=qty or Decimal(1),
+            trigger_price=trigger,
+            time_in_force=TimeInForce.IOC,
+            reduce_only=True,
+        )
+        # Waiting for its level (pending → untriggered is in the transition table); the
+        # simulator's own order id arrives with the first fill.
+        order = replace(Order.from_submitted(submitted), status=OrderStatus.UNTRIGGERED)
+        return cls(
+            order_id=order_id,
+            link_id="",
+            symbol=symbol,
+            side=side,
+            order_type="Market",
+            time_in_force="IOC",
+            qty=qty,
+            price=None,
+            trigger_price=trigger,
+            reduce_only=True,
+            close_on_trigger=True,
+            created_ms=epoch_ms(event.time),
+            updated_ms=epoch_ms(event.time),
+            stop_order_type=stop_type,
+            create_type=create_type,
+            sim_id=event.client_order_id,
+            order=order,
+        )
+
     # ---------------------------------------------------------------- views
 
     @property
@@ -102,6 +216,37 @@ class OrderRecord:
     @property
     def status(self) -> str:
         return BYBIT_STATUS[self.order.status]
+
+    def ack(self) -> dict[str, object]:
+        """The ids Bybit answers a create / amend / cancel with (an acknowledgement only)."""
+        return {"orderId": self.order_id, "orderLinkId": self.link_id}
+
+    def terms(
+        self, qty: Decimal, price: Decimal | None, trigger: Decimal | None, params: Params | None
+    ) -> OrderIntent:
+        """The order's terms with the amended values in place of the old ones."""
+        take_profit, stop_loss = self.take_profit, self.stop_loss
+        if params is not None:
+            if params.has("takeProfit"):
+                take_profit = params.decimal("takeProfit") or None
+            if params.has("stopLoss"):
+                stop_loss = params.decimal("stopLoss") or None
+        limit = self.price if self.order_type == "Limit" else None
+        return OrderIntent(
+            symbol=self.symbol,
+            side=self.side,
+            bybit_type=self.order_type,
+            qty=qty,
+            price=price or limit,
+            time_in_force=self.time_in_force,
+            link_id=self.link_id,
+            reduce_only=self.reduce_only,
+            close_on_trigger=self.close_on_trigger,
+            trigger_price=trigger or self.trigger_price,
+            trigger_direction=self.trigger_direction,
+            take_profit=take_profit,
+            stop_loss=stop_loss,
+        )
 
     def finish_reason(self) -> None:
         """Set Bybit's ``cancelType`` / ``rejectReason`` from how the incarnation ended."""

@@ -11,11 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Final
 from urllib.parse import parse_qsl
 
 from tradeplay.emulator.errors import BybitError
 
 __all__ = ["Params"]
+
+# Bybit's product lines; the emulator trades only the first, USDT perpetuals.
+_CATEGORIES: Final = ("linear", "inverse", "spot", "option")
 
 
 class Params:
@@ -106,3 +110,14 @@ class Params:
         if value not in allowed:
             raise BybitError.params(f"{name} invalid")
         return value
+
+    def category(self, default: str | None = None) -> str:
+        """Bybit's ``category``: one of its product lines (an unknown one is a 10001)."""
+        return self.choice("category", _CATEGORIES, default)
+
+    def require_linear(self) -> None:
+        """Refuse every category but ``linear``: the emulator trades nothing else."""
+        if self.text("category") != "linear":
+            raise BybitError.params(
+                "category invalid: the emulator serves USDT perpetuals (category=linear) only"
+            )

@@ -29,15 +29,8 @@ def server_time(now_ms: int) -> dict[str, object]:
     return {"timeSecond": str(now_ms // 1000), "timeNano": str(now_ms * 1_000_000)}
 
 
-def _category(params: Params, default: str | None = None) -> str:
-    category = params.text("category", default)
-    if category not in ("linear", "inverse", "spot", "option"):
-        raise BybitError.params("category invalid")
-    return category
-
-
 def kline(market: Market, params: Params) -> dict[str, object]:
-    category = _category(params, "linear")
+    category = params.category("linear")
     symbol = params.text("symbol")
     interval = params.text("interval")
     limit = params.integer("limit", 200)
@@ -52,7 +45,7 @@ def kline(market: Market, params: Params) -> dict[str, object]:
 
 
 def tickers(market: Market, params: Params) -> dict[str, object]:
-    category = _category(params)
+    category = params.category()
     if category != "linear":
         return {"category": category, "list": []}
     chosen = (
@@ -64,7 +57,7 @@ def tickers(market: Market, params: Params) -> dict[str, object]:
 
 
 def funding_history(market: Market, params: Params) -> dict[str, object]:
-    category = _category(params)
+    category = params.category()
     symbol = params.text("symbol")
     limit = params.integer("limit", 200)
     if not 1 <= limit <= 200:
@@ -83,7 +76,7 @@ def funding_history(market: Market, params: Params) -> dict[str, object]:
 def instruments(market: Market, params: Params) -> dict[str, object]:
     """Only the replayed symbols, all ``Trading``; ``status=PreLaunch`` and other categories
     are empty lists (ccxt asks for both, reference §13.3)."""
-    category = _category(params)
+    category = params.category()
     status = params.text("status", "Trading")
     items: list[dict[str, object]] = []
     if category == "linear" and status == "Trading":

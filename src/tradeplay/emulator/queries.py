@@ -46,17 +46,10 @@ def _page(items: Sequence[T], params: Params, default: int, most: int) -> tuple[
     return chosen, str(following) if following < len(items) else ""
 
 
-def _category(params: Params) -> str:
-    category = params.text("category")
-    if category not in ("linear", "inverse", "spot", "option"):
-        raise BybitError.params("category invalid")
-    return category
-
-
 def orders(book: AccountBook, params: Params, *, history: bool) -> dict[str, object]:
     """``/v5/order/realtime`` (open orders, or the recent closed with ``openOnly=1``) and
     ``/v5/order/history``. By id, an order is found whatever its status (reference §6.10)."""
-    category = _category(params)
+    category = params.category()
     by_id = params.has("orderId") or params.has("orderLinkId")
     if (
         not history
@@ -106,7 +99,7 @@ def _matches(record: OrderRecord, params: Params) -> bool:
 
 def executions(book: AccountBook, params: Params) -> dict[str, object]:
     """``/v5/execution/list``: trades and funding, newest first."""
-    category = _category(params)
+    category = params.category()
     rows = list(reversed(book.executions)) if category == "linear" else []
     for name in ("symbol", "orderId", "orderLinkId", "execType"):
         if params.has(name):
@@ -124,7 +117,7 @@ def executions(book: AccountBook, params: Params) -> dict[str, object]:
 def positions(venue: Venue, book: AccountBook, params: Params) -> dict[str, object]:
     """``/v5/position/list``: a symbol's record even when flat; by ``settleCoin`` only the
     open ones (reference §6.13). Other categories hold nothing here."""
-    category = _category(params)
+    category = params.category()
     items: list[dict[str, object]] = []
     if category == "linear":
         if params.has("symbol"):
@@ -145,7 +138,7 @@ def positions(venue: Venue, book: AccountBook, params: Params) -> dict[str, obje
 
 def set_leverage(venue: Venue, book: AccountBook, params: Params) -> dict[str, object]:
     """One leverage for both sides (one-way mode); 110043 when unchanged (reference §6.14)."""
-    _linear_only(params)
+    params.require_linear()
     slot = book.slot(venue.market.get(params.text("symbol")))
     buy, sell = params.decimal("buyLeverage"), params.decimal("sellLeverage")
     if buy != sell:
@@ -168,7 +161,7 @@ def set_leverage(venue: Venue, book: AccountBook, params: Params) -> dict[str, o
 def trading_stop(venue: Venue, book: AccountBook, params: Params) -> list[Notice]:
     """Position take-profit / stop-loss / trailing stop; ``"0"`` removes one, an absent field
     keeps it, the same values again are 34040 "not modified" (reference §6.15)."""
-    _linear_only(params)
+    params.require_linear()
     slot = book.slot(venue.market.get(params.text("symbol")))
     if params.choice("tpslMode", ("Full", "Partial"), "Full") == "Partial":
         raise BybitError.params("tpslMode Partial is not supported by the emulator; use Full")
@@ -204,7 +197,7 @@ def _level(params: Params, name: str, current: Decimal | None) -> Decimal | None
 
 def switch_mode(venue: Venue, params: Params) -> dict[str, object]:
     """One-way is the only mode the simulated exchange runs (reference §6.16)."""
-    _linear_only(params)
+    params.require_linear()
     if params.has("symbol"):
         venue.market.get(params.text("symbol"))
     elif not params.has("coin"):
@@ -229,8 +222,3 @@ def wallet(book: AccountBook, params: Params) -> dict[str, object]:
     if "USDT" not in coins:
         item["coin"] = []
     return {"list": [item]}
-
-
-def _linear_only(params: Params) -> None:
-    if params.text("category") != "linear":
-        raise BybitError.params("category invalid: the emulator serves category=linear only")

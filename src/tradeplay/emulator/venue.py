@@ -22,7 +22,6 @@ import random
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
@@ -34,24 +33,16 @@ from tradeplay.domain.events import (
     OrderSubmitted,
 )
 from tradeplay.domain.fill import Fill
-from tradeplay.domain.order import Order, OrderStatus
-from tradeplay.domain.values import (
-    ZERO,
-    ClientOrderId,
-    OrderType,
-    Side,
-    TimeInForce,
-    format_decimal,
-)
+from tradeplay.domain.order import Order
+from tradeplay.domain.values import ZERO, ClientOrderId, Side
 from tradeplay.emulator.accounts import AccountBook, Slot
 from tradeplay.emulator.config import AccountSpec
 from tradeplay.emulator.entry import OrderIntent, check_levels, read_intent
 from tradeplay.emulator.errors import BybitError, Code
 from tradeplay.emulator.executions import funding_row, stream_row, trade_row
 from tradeplay.emulator.market import Market, SymbolMarket
-from tradeplay.emulator.orders import OrderRecord
+from tradeplay.emulator.orders import OrderRecord, epoch_ms
 from tradeplay.emulator.params import Params
-from tradeplay.sim.book import Origin
 
 __all__ = ["Notice", "StepResult", "Venue"]
 
@@ -59,13 +50,6 @@ __all__ = ["Notice", "StepResult", "Venue"]
 # last price, as in the captured market order of the fixtures (last 122392, price 123615.9).
 # It is informational: the simulator fills market orders at the next open (± slippage).
 _PROTECTION: Final = Decimal("0.01")
-_SYSTEM_TYPES: Final = {
-    Origin.TAKE_PROFIT: ("TakeProfit", "CreateByTakeProfit"),
-    Origin.STOP_LOSS: ("StopLoss", "CreateByStopLoss"),
-    Origin.TRAILING_STOP: ("TrailingStop", "CreateByTrailingStop"),
-    Origin.LIQUIDATION: ("UNKNOWN", "CreateByLiq"),
-    Origin.END_OF_DATA: ("UNKNOWN", "CreateBySettle"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +100,7 @@ class Venue:
     # ---------------------------------------------------------------- create
 
     def create(self, book: AccountBook, params: Params) -> tuple[dict[str, object], list[Notice]]:
-        _linear(params)
+        params.require_linear()
         market = self.market.get(params.text("symbol"))
         slot = book.slot(market)
         last = _last(slot)
@@ -125,11 +109,18 @@ class Venue:
         check_levels(intent, market.instrument, last)
         if intent.link_id and intent.link_id in book.by_link:
             raise BybitError(Code.DUPLICATE_LINK_ID, "OrderLinkedID is duplicate")
-        record = self._record(intent, slot, last)
-        events = slot.sim.submit(self._submitted(record, intent, intent.qty, slot))
+        submitted = _submitted(self._new_sim_id(), intent, intent.qty, slot)
+        record = OrderRecord.placed(
+            intent,
+            submitted,
+            order_id=self._uuid(),
+            price=_reported_price(intent, slot, last),
+            last=last,
+        )
+        events = slot.sim.submit(submitted)
         refused = events[0] if isinstance(events[0], OrderRejected) else None
         if refused is not None and "EC_PostOnlyWillTakeLiquidity" not in refused.reason:
-            raise _refusal(refused.reason)
+            raise BybitError.refusal(refused.reason)
         book.orders[record.order_id] = record
         book.by_sim[record.sim_id] = record
         if record.link_id:
@@ -141,81 +132,20 @@ class Venue:
             record.cancel_type = "UNKNOWN"
         else:
             self._apply(book, slot, events, [])
-        ack: dict[str, object] = {"orderId": record.order_id, "orderLinkId": record.link_id}
-        return ack, self._order_notices(book, slot, [record])
-
-    def _record(self, intent: OrderIntent, slot: Slot, last: Decimal) -> OrderRecord:
-        now_ms = _ms_of(slot)
-        price = intent.price
-        if intent.bybit_type == "Market":
-            away = 1 + _PROTECTION if intent.side is Side.BUY else 1 - _PROTECTION
-            base = intent.trigger_price or last
-            price = slot.market.instrument.round_price(base * away)
-        sim_id = self._new_sim_id()
-        submitted = OrderSubmitted(
-            client_order_id=sim_id,
-            time=slot.sim.now,
-            symbol=intent.symbol,
-            side=intent.side,
-            order_type=intent.order_type,
-            qty=intent.qty,
-            price=intent.price,
-            trigger_price=intent.trigger_price,
-            time_in_force=intent.tif,
-            reduce_only=intent.reduce_only,
-        )
-        return OrderRecord(
-            order_id=self._uuid(),
-            link_id=intent.link_id,
-            symbol=intent.symbol,
-            side=intent.side,
-            order_type=intent.bybit_type,
-            time_in_force=intent.time_in_force,
-            qty=intent.qty,
-            price=price,
-            trigger_price=intent.trigger_price,
-            trigger_direction=intent.trigger_direction,
-            take_profit=intent.take_profit,
-            stop_loss=intent.stop_loss,
-            reduce_only=intent.reduce_only,
-            close_on_trigger=intent.close_on_trigger,
-            created_ms=now_ms,
-            updated_ms=now_ms,
-            last_price_on_created=format_decimal(last),
-            stop_order_type="Stop" if intent.trigger_price is not None else "",
-            sim_id=sim_id,
-            order=Order.from_submitted(submitted),
-        )
-
-    def _submitted(
-        self, record: OrderRecord, intent: OrderIntent, qty: Decimal, slot: Slot
-    ) -> OrderSubmitted:
-        return OrderSubmitted(
-            client_order_id=record.sim_id,
-            time=slot.sim.now,
-            symbol=record.symbol,
-            side=record.side,
-            order_type=intent.order_type,
-            qty=qty,
-            price=intent.price,
-            trigger_price=intent.trigger_price,
-            time_in_force=intent.tif,
-            reduce_only=intent.reduce_only,
-            protection=intent.protection,
-        )
+        return record.ack(), self._order_notices(book, slot, [record])
 
     # ---------------------------------------------------------------- amend and cancel
 
     def amend(self, book: AccountBook, params: Params) -> tuple[dict[str, object], list[Notice]]:
         """Cancel the incarnation and place the rest anew; the protocol ids stay the same."""
-        _linear(params)
+        params.require_linear()
         record = self._open_record(book, params, "replace")
         slot = book.slot(self.market.get(record.symbol))
         last = _last(slot)
         qty = params.optional_decimal("qty") or record.qty
         price = params.optional_decimal("price") if record.order_type == "Limit" else None
         trigger = params.optional_decimal("triggerPrice") if record.is_conditional else None
-        intent = _intent_of(record, qty, price, trigger, params)
+        intent = record.terms(qty, price, trigger, params)
         unchanged = (qty, price or record.price, trigger or record.trigger_price) == (
             record.qty,
             record.price,
@@ -239,9 +169,8 @@ class Venue:
         if intent.price is not None:
             record.price = intent.price
         record.trigger_price = intent.trigger_price
-        record.updated_ms = _ms_of(slot)
-        ack: dict[str, object] = {"orderId": record.order_id, "orderLinkId": record.link_id}
-        return ack, self._order_notices(book, slot, [record])
+        record.updated_ms = epoch_ms(slot.sim.now)
+        return record.ack(), self._order_notices(book, slot, [record])
 
     def _reincarnate(
         self, book: AccountBook, slot: Slot, record: OrderRecord, intent: OrderIntent
@@ -249,7 +178,7 @@ class Venue:
         """Swap the simulator's order for one with the new terms; on a refusal, put the old
         terms back (Bybit leaves the order as it was when an amend is refused)."""
         old = record.order
-        old_intent = _intent_of(record, record.qty, None, None, None)
+        old_intent = record.terms(record.qty, None, None, None)
         slot.sim.cancel(record.symbol, record.sim_id)
         record.carried_qty += old.filled_qty
         record.carried_value += old.filled_value
@@ -257,37 +186,36 @@ class Venue:
         remaining = intent.qty - record.filled_qty
         refused = ""
         for attempt, terms in enumerate((intent, old_intent)):
-            record.sim_id = self._new_sim_id()
             qty = remaining if attempt == 0 else old.remaining_qty
-            submitted = self._submitted(record, terms, qty, slot)
+            submitted = _submitted(self._new_sim_id(), terms, qty, slot)
+            record.sim_id = submitted.client_order_id
             record.order = Order.from_submitted(submitted)
             book.by_sim[record.sim_id] = record
             events = slot.sim.submit(submitted)
             if not isinstance(events[0], OrderRejected):
                 self._apply(book, slot, events, [])
                 if attempt:
-                    raise _refusal(refused)
+                    raise BybitError.refusal(refused)
                 return
             refused = events[0].reason
-        raise _refusal(refused)  # the old terms were refused too: the order is gone
+        raise BybitError.refusal(refused)  # the old terms were refused too: the order is gone
 
     def cancel(self, book: AccountBook, params: Params) -> tuple[dict[str, object], list[Notice]]:
-        _linear(params)
+        params.require_linear()
         record = self._open_record(book, params, "cancel")
         slot = book.slot(self.market.get(record.symbol))
         self._cancel(book, slot, record)
-        ack: dict[str, object] = {"orderId": record.order_id, "orderLinkId": record.link_id}
-        return ack, self._order_notices(book, slot, [record])
+        return record.ack(), self._order_notices(book, slot, [record])
 
     def _cancel(self, book: AccountBook, slot: Slot, record: OrderRecord) -> None:
         events = slot.sim.cancel(record.symbol, record.sim_id)
         self._apply(book, slot, events, [])
-        record.updated_ms = _ms_of(slot)
+        record.updated_ms = epoch_ms(slot.sim.now)
 
     def cancel_all(
         self, book: AccountBook, params: Params
     ) -> tuple[dict[str, object], list[Notice]]:
-        _linear(params)
+        params.require_linear()
         symbol = params.optional_text("symbol")
         if symbol is None and not (params.has("settleCoin") or params.has("baseCoin")):
             raise BybitError.params("symbol, baseCoin or settleCoin is required")
@@ -308,7 +236,7 @@ class Venue:
         for symbol_of in dict.fromkeys(r.symbol for r in chosen):
             slot = book.slot(self.market.get(symbol_of))
             notices += self._order_notices(book, slot, [r for r in chosen if r.symbol == symbol_of])
-        listed = [{"orderId": r.order_id, "orderLinkId": r.link_id} for r in chosen]
+        listed = [r.ack() for r in chosen]
         return {"list": listed, "success": "1"}, notices
 
     def _open_record(self, book: AccountBook, params: Params, verb: str) -> OrderRecord:
@@ -363,7 +291,7 @@ class Venue:
                     record.order = replace(record.order, qty=fill_qty)
                     record.qty = record.carried_qty + fill_qty
             record.order = record.order.apply(event)
-            record.updated_ms = _ms(event.time)
+            record.updated_ms = epoch_ms(event.time)
             record.finish_reason()
             if isinstance(event, OrderFilled):
                 self._book_fill(book, slot, record, event.fill)
@@ -371,52 +299,12 @@ class Venue:
                 touched.append(record)
 
     def _system_record(self, book: AccountBook, slot: Slot, event: OrderEvent) -> OrderRecord:
-        """A record for an order the exchange placed itself (take-profit, stop-loss, trailing
-        stop, liquidation): Bybit shows those with their own ``stopOrderType``/``createType``."""
-        fill = event.fill if isinstance(event, OrderFilled) else None
-        origin = Origin.of(event.client_order_id)
-        stop_type, create_type = _SYSTEM_TYPES.get(origin, ("UNKNOWN", "CreateByUser"))
-        # They close the whole position: a sell while long, of its size (the fills are applied
-        # in order, so the running size is the position they act on).
-        qty = fill.qty if fill is not None else abs(slot.running_size)
-        closing = Side.SELL if slot.running_size > 0 else Side.BUY
-        side = fill.side if fill is not None else closing
-        # The exchange's own orders are conditional (they wait for their level), so they may be
-        # seen Untriggered → Triggered → Filled; the level itself stays inside the simulator,
-        # the price they were triggered at is reported as the trigger price.
-        trigger = fill.price if fill is not None else slot.mark()
-        submitted = OrderSubmitted(
-            client_order_id=event.client_order_id,
-            time=event.time,
-            symbol=slot.symbol,
-            side=side,
-            order_type=OrderType.STOP_MARKET,
-            qty=qty or Decimal(1),
-            trigger_price=trigger,
-            time_in_force=TimeInForce.IOC,
-            reduce_only=True,
-        )
-        # Waiting for its level (pending → untriggered is in the transition table); the
-        # simulator's own order id arrives with the first fill.
-        order = replace(Order.from_submitted(submitted), status=OrderStatus.UNTRIGGERED)
-        record = OrderRecord(
+        record = OrderRecord.of_system(
+            event,
             order_id=self._uuid(),
-            link_id="",
             symbol=slot.symbol,
-            side=side,
-            order_type="Market",
-            time_in_force="IOC",
-            qty=qty,
-            price=None,
-            trigger_price=trigger,
-            reduce_only=True,
-            close_on_trigger=True,
-            created_ms=_ms(event.time),
-            updated_ms=_ms(event.time),
-            stop_order_type=stop_type,
-            create_type=create_type,
-            sim_id=event.client_order_id,
-            order=order,
+            running_size=slot.running_size,
+            mark=slot.mark(),
         )
         book.orders[record.order_id] = record
         book.by_sim[record.sim_id] = record
@@ -427,7 +315,7 @@ class Venue:
         closing = before != 0 and (before > 0) != (fill.side is Side.BUY)
         closed = min(fill.qty, abs(before)) if closing else ZERO
         slot.running_size = before + fill.signed_qty
-        slot.updated_ms = _ms(fill.time)
+        slot.updated_ms = epoch_ms(fill.time)
         ids = (self._uuid(), self.next_seq())
         book.executions.append(
             trade_row(record, fill, closed=closed, mark=slot.mark(), fees=slot.fees, ids=ids)
@@ -471,54 +359,32 @@ class Venue:
         return notices
 
 
-def _intent_of(
-    record: OrderRecord,
-    qty: Decimal,
-    price: Decimal | None,
-    trigger: Decimal | None,
-    params: Params | None,
-) -> OrderIntent:
-    """The terms of ``record`` with the amended values in place of the old ones."""
-    take_profit, stop_loss = record.take_profit, record.stop_loss
-    if params is not None:
-        if params.has("takeProfit"):
-            take_profit = params.decimal("takeProfit") or None
-        if params.has("stopLoss"):
-            stop_loss = params.decimal("stopLoss") or None
-    limit = record.price if record.order_type == "Limit" else None
-    return OrderIntent(
-        symbol=record.symbol,
-        side=record.side,
-        bybit_type=record.order_type,
+def _submitted(
+    sim_id: ClientOrderId, intent: OrderIntent, qty: Decimal, slot: Slot
+) -> OrderSubmitted:
+    """The simulator's order for ``intent`` (or its unfilled ``qty``, after an amend)."""
+    return OrderSubmitted(
+        client_order_id=sim_id,
+        time=slot.sim.now,
+        symbol=intent.symbol,
+        side=intent.side,
+        order_type=intent.order_type,
         qty=qty,
-        price=price or limit,
-        time_in_force=record.time_in_force,
-        link_id=record.link_id,
-        reduce_only=record.reduce_only,
-        close_on_trigger=record.close_on_trigger,
-        trigger_price=trigger or record.trigger_price,
-        trigger_direction=record.trigger_direction,
-        take_profit=take_profit,
-        stop_loss=stop_loss,
+        price=intent.price,
+        trigger_price=intent.trigger_price,
+        time_in_force=intent.tif,
+        reduce_only=intent.reduce_only,
+        protection=intent.protection,
     )
 
 
-def _refusal(reason: str) -> BybitError:
-    """The Bybit code of a simulator refusal (its reasons name the code where one applies)."""
-    if "110017" in reason:
-        return BybitError(Code.REDUCE_ONLY, "Reduce-only rule not satisfied")
-    if "110072" in reason:
-        return BybitError(Code.DUPLICATE_LINK_ID, "OrderLinkedID is duplicate")
-    if "insufficient available balance" in reason:
-        return BybitError(Code.INSUFFICIENT_BALANCE, "ab not enough for new order")
-    return BybitError(Code.PARAMS, reason)
-
-
-def _linear(params: Params) -> None:
-    if params.text("category") != "linear":
-        raise BybitError.params(
-            "category invalid: the emulator serves USDT perpetuals (category=linear) only"
-        )
+def _reported_price(intent: OrderIntent, slot: Slot, last: Decimal) -> Decimal | None:
+    """The limit, or for a market order the protective limit Bybit reports for it."""
+    if intent.bybit_type != "Market":
+        return intent.price
+    away = 1 + _PROTECTION if intent.side is Side.BUY else 1 - _PROTECTION
+    base = intent.trigger_price or last
+    return slot.market.instrument.round_price(base * away)
 
 
 def _coin_matches(symbol: str, params: Params) -> bool:
@@ -532,11 +398,3 @@ def _last(slot: Slot) -> Decimal:
     if last is None:
         raise BybitError.params(f"{slot.symbol} has no price yet: the replay has not started")
     return last
-
-
-def _ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _ms_of(slot: Slot) -> int:
-    return _ms(slot.sim.now)

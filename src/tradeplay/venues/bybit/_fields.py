@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from tradeplay.domain.errors import InputError
-from tradeplay.domain.values import to_decimal, utc_from_ms
+from tradeplay.domain.values import ClientOrderId, Side, to_decimal, utc_from_ms
 
 Json = Mapping[str, Any]
 
@@ -77,6 +77,22 @@ def time_ms(item: Json, key: str) -> datetime:
     if value in _EMPTY:
         raise InputError(f"Bybit field {key!r} is missing or empty in {_brief(item)}")
     return utc_from_ms(int(str(value)))
+
+
+def side(item: Json, key: str = "side") -> Side:
+    """``Buy`` or ``Sell``; anything else is corrupt."""
+    value = text(item, key)
+    if value == "Buy":
+        return Side.BUY
+    if value == "Sell":
+        return Side.SELL
+    raise InputError(f"Bybit {key} {value!r} is not Buy or Sell")
+
+
+def client_id(item: Json) -> ClientOrderId | None:
+    """Our ``orderLinkId``; ``None`` for an order placed without it (bybit_v5.md §6.6)."""
+    link = text(item, "orderLinkId")
+    return ClientOrderId(link) if link else None
 
 
 def plain(value: Decimal) -> str:

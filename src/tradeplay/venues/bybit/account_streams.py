@@ -14,12 +14,12 @@ from typing import Final, Protocol
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.values import Symbol
+from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.reports import (
     BalanceReport,
     OrderReport,
     PositionReport,
     balance_report,
-    execution_report,
     order_report,
     position_report,
 )

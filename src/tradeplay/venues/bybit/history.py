@@ -33,6 +33,7 @@ from tradeplay.data.candles import Candles, FundingRates
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.venues.bybit.errors import call_with_retry
+from tradeplay.venues.bybit.market import bybit_interval
 
 __all__ = [
     "CANDLES_PER_REQUEST",
@@ -47,10 +48,6 @@ __all__ = [
 CANDLES_PER_REQUEST: Final = 1000
 #: Bybit's maximum ``limit`` of one funding-history request.
 FUNDING_PER_REQUEST: Final = 200
-#: Kline intervals Bybit serves (``W`` and ``M`` are not epoch-aligned; see Timeframe).
-BYBIT_TIMEFRAMES: Final = frozenset(
-    {"1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d"}
-)
 _DEFAULT_FUNDING_MINUTES: Final = 480  # 8 h, when the instrument does not say
 _MINUTE_MS: Final = 60_000
 _QUOTE: Final = "USDT"
@@ -99,9 +96,8 @@ def ccxt_symbol(symbol: str) -> str:
 
 
 def _bybit_timeframe(timeframe: Timeframe) -> str:
-    if timeframe.name not in BYBIT_TIMEFRAMES:
-        served = ", ".join(sorted(BYBIT_TIMEFRAMES, key=lambda n: Timeframe.parse(n).ms))
-        raise InputError(f"Bybit has no {timeframe} candles: expected one of {served}")
+    """ccxt's name of a timeframe Bybit serves (ccxt translates it to Bybit's interval)."""
+    bybit_interval(timeframe)  # refuses the timeframes Bybit has no klines of
     return timeframe.name
 
 

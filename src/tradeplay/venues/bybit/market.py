@@ -49,7 +49,8 @@ def bybit_interval(timeframe: Timeframe) -> str:
     minutes, rest = divmod(timeframe.ms, _MINUTE_MS)
     code = _INTERVALS.get(minutes) if rest == 0 else None
     if code is None:
-        raise InputError(f"Bybit has no {timeframe} klines")
+        served = ", ".join(Timeframe(m * _MINUTE_MS).name for m in _INTERVALS)
+        raise InputError(f"Bybit has no {timeframe} candles: expected one of {served}")
     return code
 
 

@@ -7,7 +7,7 @@ Bybit item             REST endpoint / WebSocket topic      becomes
 =====================  ===================================  =====================
 order                  ``order/realtime``, ``order/history``  :class:`OrderReport`
                        / ``order``
-execution ``Trade`` …  ``execution/list`` / ``execution``   ``Fill``
+execution ``Trade`` …  ``execution/list`` / ``execution``   ``Fill`` (see executions)
 execution ``Funding``  ``execution/list`` (WS: unknown)     ``FundingApplied``
 position               ``position/list`` / ``position``     :class:`PositionReport`
 wallet ``list[0]``     ``account/wallet-balance``           :class:`BalanceReport`
@@ -29,14 +29,11 @@ from typing import Final
 
 from tradeplay.domain.account import Account
 from tradeplay.domain.errors import InputError
-from tradeplay.domain.events import FundingApplied
-from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order, OrderStatus
 from tradeplay.domain.position import Position
 from tradeplay.domain.values import (
     ZERO,
     ClientOrderId,
-    Liquidity,
     Money,
     OrderId,
     OrderType,
@@ -45,15 +42,16 @@ from tradeplay.domain.values import (
     Side,
     Symbol,
     TimeInForce,
-    TradeId,
 )
 from tradeplay.venues.bybit._fields import (
     Json,
+    client_id,
     flag,
     integer,
     number,
     number_or_zero,
     price_or_none,
+    side,
     text,
     time_ms,
 )
@@ -63,7 +61,6 @@ __all__ = [
     "OrderReport",
     "PositionReport",
     "balance_report",
-    "execution_report",
     "order_report",
     "position_report",
 ]
@@ -94,26 +91,9 @@ _TIME_IN_FORCE: Final = MappingProxyType(
         "RPI": TimeInForce.GTC,
     }
 )
-_SIDE: Final = MappingProxyType({"Buy": Side.BUY, "Sell": Side.SELL})
-# Execution types that move a position like a trade (bybit_v5.md §6.12). Liquidation (BustTrade)
-# and auto-deleveraging (AdlTrade) rows carry no orderLinkId of ours: the venue made them.
-_TRADE_EXEC_TYPES: Final = frozenset({"Trade", "AdlTrade", "BustTrade", "BlockTrade", "Settle"})
 # rejectReason / cancelType values that mean "nothing to say" (bybit_v5.md §8).
 _NO_REASON: Final = frozenset({"", "EC_NoError", "UNKNOWN"})
 _AVAILABLE: Final = "totalAvailableBalance"
-
-
-def _side(item: Json, key: str = "side") -> Side:
-    value = text(item, key)
-    try:
-        return _SIDE[value]
-    except KeyError:
-        raise InputError(f"Bybit {key} {value!r} is not Buy or Sell") from None
-
-
-def _client_id(item: Json) -> ClientOrderId | None:
-    link = text(item, "orderLinkId")
-    return ClientOrderId(link) if link else None  # "" = placed without our id (bybit_v5.md §6.6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -182,10 +162,10 @@ def order_report(item: Json) -> OrderReport:
         kind = OrderType.STOP_MARKET if trigger is not None else OrderType.MARKET
     tif = _TIME_IN_FORCE.get(text(item, "timeInForce"), TimeInForce.GTC)
     return OrderReport(
-        client_order_id=_client_id(item),
+        client_order_id=client_id(item),
         order_id=OrderId(text(item, "orderId")),
         symbol=text(item, "symbol"),
-        side=_side(item),
+        side=side(item),
         order_type=kind,
         status=_status(item, tif),
         qty=number(item, "qty"),
@@ -235,51 +215,6 @@ def _fees(item: Json) -> Money:
 def _reason(item: Json) -> str:
     parts = [text(item, "rejectReason"), text(item, "cancelType")]
     return ", ".join(part for part in parts if part not in _NO_REASON)
-
-
-# ------------------------------------------------------------------------------ executions
-
-
-def execution_report(item: Json, settle_coin: str = "USDT") -> Fill | FundingApplied | None:
-    """One execution: a :class:`Fill`, a funding settlement, or ``None`` for other kinds
-    (delivery, move-position …) that tradeplay does not book.
-
-    ``feeCurrency`` is ``""`` in real linear executions (``execution_list_linear_trade.json``);
-    linear fees are charged in the settle coin, so that is the default.
-    """
-    kind = text(item, "execType")
-    if kind == "Funding":
-        return _funding(item)
-    if kind not in _TRADE_EXEC_TYPES:
-        return None
-    return Fill(
-        trade_id=TradeId(text(item, "execId")),
-        order_id=OrderId(text(item, "orderId")),
-        client_order_id=_client_id(item),
-        symbol=text(item, "symbol"),
-        side=_side(item),
-        qty=number(item, "execQty"),
-        price=number(item, "execPrice"),
-        fee=number_or_zero(item, "execFee"),
-        fee_currency=text(item, "feeCurrency") or settle_coin,
-        liquidity=Liquidity.MAKER if flag(item, "isMaker") else Liquidity.TAKER,
-        time=time_ms(item, "execTime"),
-    )
-
-
-def _funding(item: Json) -> FundingApplied:
-    """A funding row (bybit_v5.md §10): ``execQty`` is the position size and ``side`` its side,
-    ``execPrice`` the settlement price, ``feeRate`` the signed rate and ``execFee`` the payment,
-    positive when paid. Example: long 0.1 LTC, rate −0.000881, execFee −0.00708126 (received)."""
-    size = number(item, "execQty") * _side(item).sign
-    return FundingApplied(
-        symbol=text(item, "symbol"),
-        time=time_ms(item, "execTime"),
-        rate=number(item, "feeRate"),
-        mark_price=number(item, "execPrice"),
-        size=size,
-        payment=number_or_zero(item, "execFee"),
-    )
 
 
 # ------------------------------------------------------------------------------ positions
@@ -334,7 +269,7 @@ def position_report(item: Json) -> PositionReport:
     (bybit_v5.md §7.2, §11); a flat position has side ``""`` and size ``"0"``."""
     size = number_or_zero(item, "size")
     if size != 0:
-        size *= _side(item).sign
+        size *= side(item).sign
     entry_key = "entryPrice" if "entryPrice" in item else "avgPrice"
     updated = item.get("updatedTime")
     return PositionReport(

@@ -39,6 +39,7 @@ from tradeplay.venues.bybit.errors import (
     error_for_answer,
     retry_async,
 )
+from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.limits import RateLimiter
 from tradeplay.venues.bybit.market import (
     Kline,
@@ -62,7 +63,6 @@ from tradeplay.venues.bybit.reports import (
     OrderReport,
     PositionReport,
     balance_report,
-    execution_report,
     order_report,
     position_report,
 )
@@ -185,22 +185,8 @@ class BybitVenue:
         bars: list[Kline] = []
         start = start_ms
         while True:
-            params: dict[str, Any] = {
-                "category": CATEGORY,
-                "symbol": symbol,
-                "interval": bybit_interval(timeframe),
-                "start": start,
-                "limit": _KLINE_PAGE,
-            }
-            if end_ms is not None:
-                params["end"] = end_ms
-            answer = await self.call("GET", "/v5/market/kline", params, f"klines {symbol}")
-            server = answer.time_ms or self.now_ms()
-            page = [
-                b
-                for b in klines_from_rest(answer.result, timeframe.ms, server)
-                if b.start_ms >= start
-            ]
+            found = await self._kline_page(symbol, timeframe, _KLINE_PAGE, start, end_ms)
+            page = [b for b in found if b.start_ms >= start]
             bars += page
             if len(page) < _KLINE_PAGE:
                 return bars
@@ -215,17 +201,10 @@ class BybitVenue:
         found: list[Kline] = []
         end: int | None = None
         while len(found) < bars:
-            params: dict[str, Any] = {
-                "category": CATEGORY,
-                "symbol": symbol,
-                "interval": bybit_interval(timeframe),
-                "limit": min(_KLINE_PAGE, bars - len(found) + 1),
-            }
-            if end is not None:
-                params["end"] = end
-            answer = await self.call("GET", "/v5/market/kline", params, f"klines {symbol}")
-            server = answer.time_ms or self.now_ms()
-            page = [b for b in klines_from_rest(answer.result, timeframe.ms, server) if b.closed]
+            limit = min(_KLINE_PAGE, bars - len(found) + 1)
+            page = [
+                b for b in await self._kline_page(symbol, timeframe, limit, None, end) if b.closed
+            ]
             if end is not None:
                 page = [b for b in page if b.start_ms < found[0].start_ms]
             if not page:
@@ -233,6 +212,23 @@ class BybitVenue:
             found = page + found
             end = page[0].start_ms - 1
         return found[-bars:] if bars else []
+
+    async def _kline_page(
+        self, symbol: Symbol, timeframe: Timeframe, limit: int, start: int | None, end: int | None
+    ) -> list[Kline]:
+        """One ``/v5/market/kline`` request, oldest first; bars open in ``[start, end]``."""
+        params: dict[str, Any] = {
+            "category": CATEGORY,
+            "symbol": symbol,
+            "interval": bybit_interval(timeframe),
+        }
+        if start is not None:
+            params["start"] = start
+        params["limit"] = limit
+        if end is not None:
+            params["end"] = end
+        answer = await self.call("GET", "/v5/market/kline", params, f"klines {symbol}")
+        return klines_from_rest(answer.result, timeframe.ms, answer.time_ms or self.now_ms())
 
     # ------------------------------------------------------------------ orders
 
