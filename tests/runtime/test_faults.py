@@ -14,33 +14,34 @@ trades every few dozen bars). A fault is switched on, the run goes on, and:
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics
-from tests.runtime.test_demo_parity import TOPICS, fill_fields, order_fields
+from tests.runtime import emulated
+from tests.runtime.emulated import (
+    KEY,
+    SECRET,
+    TOPICS,
+    DemoRun,
+    assert_book_matches,
+    wait_for_topics,
+)
 from tradeplay.domain.events import OrderRejected, OrderSubmitted
-from tradeplay.domain.fill import Fill
 from tradeplay.domain.instruments_bybit import bybit_linear
-from tradeplay.domain.order import Order
 from tradeplay.domain.values import ClientOrderId, OrderType, Side
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
 from tradeplay.engine.backtest import Backtest, run_backtest
 from tradeplay.play import load_play
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.reports.model import DataLabel, RunResult
-from tradeplay.runtime.live import LiveRun, RunEnvironment, RunOutcome, VenueTiming, run_play_live
+from tradeplay.runtime.live import VenueTiming
 from tradeplay.runtime.preflight import run_preflight, warm_up_bars
-from tradeplay.runtime.runner import BarStep
 from tradeplay.runtime.venue_session import VenueSession
-from tradeplay.sim.book import Origin
 from tradeplay.venues.bybit.config import (
     BybitCredentials,
     BybitEndpoints,
@@ -51,53 +52,20 @@ from tradeplay.venues.bybit.config import (
 ROOT = Path(__file__).resolve().parents[2]
 LONG = ROOT / "bench" / "plays" / "ema_20_50_long_1m.yaml"
 BRACKET = ROOT / "bench" / "plays" / "ema_20_50_bracket_1m.yaml"
-KEY, SECRET = "demo-key", "demo-secret"
 LIVE_BARS = 240
 #: Short timeouts so a fault costs a second, not Bybit's ten.
 FAST = VenueTiming(request_timeout_s=1.0, settle_timeout_s=0.5, kline_stale_after_s=1.0)
 STEP_DEADLINE_S = 15.0
 
 
-@dataclass
-class DemoRun:
-    """A demo run on its own daemon thread and the emulator it trades on."""
-
-    play: CompiledPlay
-    handle: EmulatorThread
-    emulator: Emulator
-    warm: int
-    taken: threading.Semaphore
-    outcome: list[RunOutcome]
-    thread: threading.Thread
-
-    def step(self) -> None:
-        """One bar at the emulator, then wait until the runner took it."""
-        assert self.handle.step() == 1, "the emulator has no more bars"
-        assert self.taken.acquire(timeout=STEP_DEADLINE_S), (
-            f"the runner did not take the bar within {STEP_DEADLINE_S:g} s"
-        )
-
-    def venue_book(self) -> tuple[list[Order], list[Fill]]:
-        sim = self.handle.call(lambda: self.emulator.venue.books[KEY].slots["BTCUSDT"].sim)
-        return self.handle.call(lambda: (list(sim.orders()), list(sim.fills())))
-
-    def finish(self) -> RunOutcome:
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive(), "the runner did not stop after its last bar"
-        assert self.outcome, "the live run ended without an outcome"
-        assert self.outcome[0].preflight.passed, self.outcome[0].preflight.checks
-        return self.outcome[0]
-
-
-def wave_emulator(play: CompiledPlay, live_bars: int) -> tuple[Emulator, int]:
+def wave_emulator(play: CompiledPlay, live_bars: int) -> Emulator:
     warm = warm_up_bars(play)
     candles = wave_candles(warm + live_bars)
-    emulator = Emulator(
+    return Emulator(
         Market.from_candles({bybit_linear("BTCUSDT"): candles}, play.play.timeframe),
         [AccountSpec(name="demo", api_key=KEY, secret=SECRET, balance=play.play.account.capital)],
         EmulatorOptions(start_ms=START_MS + warm * MINUTE, enforce_rate_limits=False),
     )
-    return emulator, warm
 
 
 @contextmanager
@@ -108,43 +76,25 @@ def demo_run(
     faults: Callable[[Emulator], object] = lambda _: None,
 ) -> Iterator[DemoRun]:
     play = load_play(play_path)
-    emulator, warm = wave_emulator(play, live_bars)
+    emulator = wave_emulator(play, live_bars)
     faults(emulator)
-    taken = threading.Semaphore(0)
-
-    def on_step(_: BarStep) -> None:
-        taken.release()
-
-    with EmulatorThread(emulator) as handle:
-        run = LiveRun(
-            play=play,
-            environment=RunEnvironment.DEMO,
-            symbol="BTCUSDT",
-            emulator_url=handle.url,
-            credentials=BybitCredentials(KEY, SECRET),
-            order_prefix="ft",
-            max_bars=live_bars,
-            timing=FAST,
-        )
-        outcome: list[RunOutcome] = []
-        thread = threading.Thread(
-            target=lambda: outcome.append(run_play_live(run, on_step=on_step)), daemon=True
-        )
-        thread.start()
-        wait_for_topics(handle, TOPICS, timeout_s=STEP_DEADLINE_S)
-        yield DemoRun(play, handle, emulator, warm, taken, outcome, thread)
+    with emulated.demo_run(
+        emulator, play, live_bars, order_prefix="ft", timing=FAST, deadline_s=STEP_DEADLINE_S
+    ) as run:
+        yield run
 
 
 def backtest_of(run: DemoRun, live_bars: int = LIVE_BARS) -> RunResult:
+    warm = warm_up_bars(run.play)
     return run_backtest(
         Backtest(
             play=run.play,
             symbol="BTCUSDT",
             instrument=bybit_linear("BTCUSDT"),
-            candles=wave_candles(run.warm + live_bars),
+            candles=wave_candles(warm + live_bars),
             data=DataLabel("wave BTCUSDT 1m", generated=True),
             funding_rate=Decimal("0.0001"),
-            warm_up=run.warm,
+            warm_up=warm,
         )
     )
 
@@ -153,9 +103,7 @@ def assert_equals_backtest(run: DemoRun) -> None:
     orders, fills = run.venue_book()
     backtest = backtest_of(run)
     assert len(backtest.orders) >= 6, "the window should trade several times"
-    assert [order_fields(o) for o in orders] == [order_fields(o) for o in backtest.orders]
-    expected = [f for f in backtest.fills if Origin.of(f.client_order_id) is not Origin.END_OF_DATA]
-    assert [fill_fields(f) for f in fills] == [fill_fields(f) for f in expected]
+    assert_book_matches(orders, fills, backtest)
     ids = Counter(o.client_order_id for o in orders)
     assert max(ids.values()) == 1, f"an order was placed twice: {ids.most_common(1)}"
 
@@ -298,7 +246,7 @@ def test_an_order_below_the_minimum_is_refused_with_the_minimum_named() -> None:
     """A quantity under Bybit's minimum order quantity never leaves: the refusal says which
     minimum it missed and what it is."""
     play = load_play(LONG)
-    emulator, _ = wave_emulator(play, 10)
+    emulator = wave_emulator(play, 10)
     with EmulatorThread(emulator) as handle:
         session = VenueSession(venue_config(handle.url, KEY), "BTCUSDT", play.play.timeframe)
         try:
@@ -326,7 +274,7 @@ def test_keys_of_another_environment_are_refused_by_the_preflight() -> None:
     """Live keys offered to the demo venue: the preflight stops at the key check and says
     that demo, testnet and mainnet keys are separate; nothing after it is checked."""
     play = load_play(LONG)
-    emulator, _ = wave_emulator(play, 10)
+    emulator = wave_emulator(play, 10)
     with EmulatorThread(emulator) as handle:
         session = VenueSession(venue_config(handle.url, "live-key"), "BTCUSDT", play.play.timeframe)
         try:

@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from tradeplay.domain.errors import ConfigError
 from tradeplay.domain.events import FundingApplied, OrderEvent, OrderFilled
 from tradeplay.domain.fill import Fill
-from tradeplay.domain.values import Symbol, to_decimal, utc_from_ms
+from tradeplay.domain.values import Symbol, to_decimal
 from tradeplay.ports import Exchange
 from tradeplay.runtime.deployment import EnvironmentSpec
 from tradeplay.runtime.live import RunEnvironment
@@ -34,9 +34,6 @@ from tradeplay.runtime.paper import PaperMarket, ShadowMarket
 from tradeplay.runtime.preflight import run_preflight, warm_up_bars
 from tradeplay.runtime.runner import Market
 from tradeplay.runtime.venue_session import VenueSession
-from tradeplay.sim.config import SimConfig
-from tradeplay.sim.fees import FeeSchedule
-from tradeplay.sim.funding import FundingSource
 from tradeplay.venues.bybit.account_streams import AccountStreams
 from tradeplay.venues.bybit.config import BybitCredentials, BybitEndpoints, VenueConfig
 from tradeplay.venues.bybit.feed import BybitFeed
@@ -166,20 +163,10 @@ class EnvironmentConnection:
         if not self.kind.local_fills:
             return RoutedVenueMarket(self.session, self.router, pair.symbol)
         instrument = self.session.run(self.session.venue.instrument(pair.symbol))
-        account = pair.play.play.account
-        config = SimConfig(
-            starting_cash=pair.capital,
-            leverage=to_decimal(account.leverage, "account.leverage"),
-            margin_mode=account.margin_mode,
-            fees=FeeSchedule.bybit(
-                "VIP0" if account.fee_tier == "base" else account.fee_tier.upper()
-            ),
-            timeframe=pair.play.play.timeframe,
-            funding=FundingSource.constant(Decimal("0.0001"), instrument.funding_interval),
-            funded_at=utc_from_ms(int(history[0, 0])),
-        )
         kind = ShadowMarket if self.kind is RunEnvironment.SHADOW else PaperMarket
-        return kind(instrument, config)
+        return kind.for_play(
+            pair.play, instrument, start_ms=int(history[0, 0]), capital=pair.capital
+        )
 
     def equity(self) -> tuple[Decimal, Decimal, Decimal] | None:
         """The venue account's (equity, wallet balance, unrealized PnL); ``None`` for local

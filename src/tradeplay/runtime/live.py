@@ -21,14 +21,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 
 from tradeplay.domain.errors import ConfigError
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order
 from tradeplay.domain.position import Position
-from tradeplay.domain.values import Symbol, to_decimal, utc_from_ms
+from tradeplay.domain.values import Symbol, to_decimal
 from tradeplay.engine.engine import EngineConfig
 from tradeplay.engine.risk import RiskLimits
 from tradeplay.play.compiler import CompiledPlay
@@ -36,9 +35,6 @@ from tradeplay.runtime.paper import PaperMarket, ShadowMarket
 from tradeplay.runtime.preflight import Preflight, run_preflight
 from tradeplay.runtime.runner import BarStep, Market, PlayRunner
 from tradeplay.runtime.venue_session import VenueMarket, VenueSession
-from tradeplay.sim.config import SimConfig
-from tradeplay.sim.fees import FeeSchedule
-from tradeplay.sim.funding import FundingSource
 from tradeplay.venues.bybit.config import (
     BybitCredentials,
     BybitEndpoints,
@@ -197,18 +193,8 @@ def _market(
 ) -> Market:
     if not run.environment.local_fills:
         return VenueMarket(session)
-    account = run.play.play.account
-    config = SimConfig(
-        starting_cash=account.capital,
-        leverage=to_decimal(account.leverage, "account.leverage"),
-        margin_mode=account.margin_mode,
-        fees=FeeSchedule.bybit("VIP0" if account.fee_tier == "base" else account.fee_tier.upper()),
-        timeframe=run.play.play.timeframe,
-        funding=FundingSource.constant(Decimal("0.0001"), instrument.funding_interval),
-        funded_at=utc_from_ms(int(preflight.warm_up[0, 0])),
-    )
     kind = ShadowMarket if run.environment is RunEnvironment.SHADOW else PaperMarket
-    return kind(instrument, config)
+    return kind.for_play(run.play, instrument, start_ms=int(preflight.warm_up[0, 0]))
 
 
 def _loop(

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from typing import Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,10 +23,13 @@ from numpy.typing import NDArray
 from tradeplay.domain.events import OrderEvent, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.values import ClientOrderId, Symbol
+from tradeplay.engine.backtest import account_config
+from tradeplay.play.compiler import CompiledPlay
 from tradeplay.ports import Exchange, TradingStop
 from tradeplay.runtime.forwarding import ForwardingExchange
 from tradeplay.sim.config import SimConfig
 from tradeplay.sim.exchange import SimulatedExchange
+from tradeplay.sim.funding import FundingSource
 
 __all__ = ["PaperMarket", "ShadowExchange", "ShadowMarket", "WouldBe"]
 
@@ -36,6 +41,25 @@ class PaperMarket:
         self.simulator = SimulatedExchange(instrument, config)
         self.events: list[OrderEvent] = []
         """Every order event the bars produced, in order (fills, triggers, expiries …)."""
+
+    @classmethod
+    def for_play(
+        cls,
+        play: CompiledPlay,
+        instrument: Instrument,
+        *,
+        start_ms: int,
+        capital: Decimal | None = None,
+    ) -> Self:
+        """The account ``play`` trades in a backtest (``capital``: ``None``, the play's own),
+        funded at ``start_ms``."""
+        # Funding: a constant 0.01 % per funding interval, whatever the interval (a backtest
+        # scales Bybit's daily baseline to the interval instead).
+        funding = FundingSource.constant(Decimal("0.0001"), instrument.funding_interval)
+        config = account_config(
+            play, instrument, funding=funding, start_ms=start_ms, capital=capital
+        )
+        return cls(instrument, config)
 
     @property
     def exchange(self) -> Exchange:

@@ -1,0 +1,80 @@
+"""Deployments, several environments in one process: ``tradeplay up``, ``status``, ``pause``,
+``resume`` and ``stop``."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from tradeplay import services
+from tradeplay.cli._shell import (
+    friendly,
+    out,
+    settings_of,
+)
+from tradeplay.runtime.supervisor import SystemClock
+
+
+@friendly
+def up(
+    ctx: typer.Context,
+    deployment: Annotated[Path, typer.Argument(help="The deployment file (YAML).")],
+    confirm: Annotated[
+        bool, typer.Option(help="Required when a live environment is deployed.")
+    ] = False,
+) -> None:
+    """Run every play of a deployment in its environments, in this process, until Ctrl-C."""
+    stop = threading.Event()
+    try:
+        services.up_deployment(settings_of(ctx), deployment, os.environ, confirm=confirm, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+        out.print("stopped: open orders and positions were left as they are")
+
+
+@friendly
+def status(ctx: typer.Context) -> None:
+    """Each environment's lifecycle, equity, daily PnL, positions and open orders."""
+    found = services.deployment_status(settings_of(ctx), SystemClock())
+    if not found:
+        out.print("nothing deployed yet: start a deployment with `tradeplay up FILE`")
+    for env in found:
+        equity = "-" if env.equity is None else f"{env.equity.equity:.2f}"
+        pnl = "-" if env.daily_pnl is None else f"{env.daily_pnl:+.2f}"
+        out.print(f"[bold]{env.name}[/]  equity {equity}  today {pnl}")
+        for item in env.deployments:
+            why = f" ({escape(item.reason)})" if item.reason else ""
+            out.print(f"  {item.name}: {item.state}{why}")
+        for position in env.positions:
+            out.print(f"  position {position.symbol} {position.size} @ {position.entry_price}")
+        for order in env.open_orders:
+            out.print(f"  order {order.ref} {order.side} {order.qty} {order.order_type}")
+
+
+def _request(ctx: typer.Context, target: str, action: str) -> None:
+    moved = services.request_deployments(settings_of(ctx), target, action, SystemClock())
+    for item in moved:
+        out.print(f"{item.name}@{item.environment}: {item.state}")
+
+
+@friendly
+def pause(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Stop taking signals (bars still stream, so features stay warm)."""
+    _request(ctx, target, "pause")
+
+
+@friendly
+def resume(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Trade again (also the operator's way out of an emergency)."""
+    _request(ctx, target, "resume")
+
+
+@friendly
+def stop(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
+    """Stop the play(s); open orders and positions stay as they are."""
+    _request(ctx, target, "stop")
