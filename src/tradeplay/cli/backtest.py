@@ -1,7 +1,5 @@
 """``tradeplay quickstart`` and ``tradeplay backtest``: a play over stored data, and its report."""
 
-# ruff: noqa: PLR0917  # Typer commands: every parameter is a command-line option
-
 from __future__ import annotations
 
 from decimal import Decimal

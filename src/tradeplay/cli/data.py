@@ -1,7 +1,5 @@
 """``tradeplay data …``: list, inspect, import, resample and download market data."""
 
-# ruff: noqa: PLR0917  # Typer commands: every parameter is a command-line option
-
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,7 +1,5 @@
 """``tradeplay emulator``: a local Bybit V5 exchange replaying stored candles."""
 
-# ruff: noqa: PLR0917  # Typer commands: every parameter is a command-line option
-
 from __future__ import annotations
 
 import asyncio

@@ -1,7 +1,5 @@
 """``tradeplay run``: one play live, with its preflight checklist and a line per bar."""
 
-# ruff: noqa: PLR0917  # Typer commands: every parameter is a command-line option
-
 from __future__ import annotations
 
 import os

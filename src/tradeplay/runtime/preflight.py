@@ -32,10 +32,14 @@ from tradeplay.domain.values import Symbol, to_decimal
 from tradeplay.engine.sizing import SizeRefused, size_entry
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.runtime.venue_session import VenueSession
+from tradeplay.venues.bybit.errors import BybitRejectedError
 
 __all__ = ["Check", "Preflight", "run_preflight"]
 
 NOMINAL_STOP: Final = Decimal("0.01")
+# Bybit's answers to a key it does not know (10003) or a secret that does not sign for it
+# (10004): a key of another environment looks like either (bybit_v5.md, error codes).
+_KEY_REFUSED: Final = frozenset({10003, 10004})
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +132,8 @@ def _keys(session: VenueSession) -> str:
         raise _CheckFailedError(f"no API key: set {env}_API_KEY and {env}_API_SECRET")
     try:
         balance = session.run(session.venue.balance())
-    except TradeplayError as error:
-        if "10003" in str(error) or "invalid" in str(error).lower():
+    except BybitRejectedError as error:
+        if error.ret_code in _KEY_REFUSED:
             raise _CheckFailedError(
                 f"the key is not valid for {session.config.environment} ({error}); demo, testnet "
                 "and mainnet keys are separate — is it another environment's key?"
