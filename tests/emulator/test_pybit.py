@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import queue
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import websocket
-from pybit import unified_trading
+from pybit import _websocket_stream, unified_trading
 from pybit.exceptions import InvalidRequestError
 
 from tests.emulator.conftest import KEY, SECRET
@@ -22,6 +23,17 @@ def http(handle: EmulatorThread, key: str = KEY, secret: str = SECRET) -> unifie
     return session
 
 
+def _after_recorded(process: Callable[[Any, dict[str, Any]], None]) -> Callable[..., None]:
+    def waiting(self: Any, message: dict[str, Any]) -> None:
+        req_id = message.get("req_id")
+        deadline = time.monotonic() + 2.0
+        while req_id and req_id not in self.subscriptions and time.monotonic() < deadline:
+            time.sleep(0.001)
+        process(self, message)
+
+    return waiting
+
+
 @pytest.fixture
 def streams(
     handle: EmulatorThread, monkeypatch: pytest.MonkeyPatch
@@ -31,6 +43,14 @@ def streams(
         unified_trading, "PUBLIC_WSS", f"{handle.ws_url}/v5/public/{{CHANNEL_TYPE}}"
     )
     monkeypatch.setattr(unified_trading, "PRIVATE_WSS", f"{handle.ws_url}/v5/private")
+    # pybit 5.17.0 sends a subscribe and only then records its req_id: on loopback the
+    # emulator's ack can arrive first, and pybit's KeyError kills the socket for good (it then
+    # waits for a connection for ever). Bybit is milliseconds away; here the ack waits for it.
+    monkeypatch.setattr(
+        _websocket_stream._V5WebSocketManager,
+        "_process_subscription_message",
+        _after_recorded(_websocket_stream._V5WebSocketManager._process_subscription_message),
+    )
     # pybit waits for its socket thread without a deadline; a connect that stalls (a loaded
     # CI machine) must fail and be retried rather than hang the suite.
     previous = websocket.getdefaulttimeout()
