@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import ccxt
 import pytest
 
 from tradeplay.domain.errors import (
@@ -18,6 +19,7 @@ from tradeplay.venues.bybit.errors import (
     RetCodePolicy,
     error_for_answer,
     retry_async,
+    translate_ccxt_error,
 )
 from tradeplay.venues.bybit.limits import BYBIT_UID_LIMITS, Limit, RateLimiter
 
@@ -62,6 +64,22 @@ def test_each_ret_code_maps_to_what_the_caller_does_next(code: int, expected: ty
 @pytest.mark.parametrize("code", [0, 110043, 34040, 110025])
 def test_not_modified_answers_are_success(code: int) -> None:
     assert error_for_answer(code, "leverage not modified", what="leverage BTCUSDT") is None
+
+
+SIGN_ERROR = "error sign! origin_string[1700000000000AKsecretkey12345000category=linear]"
+
+
+def test_a_signature_error_does_not_echo_the_signed_string_and_its_api_key() -> None:
+    """Bybit answers a bad signature with the string it signed, our API key inside."""
+    answer = error_for_answer(10004, SIGN_ERROR, what="wallet balance")
+    raised = translate_ccxt_error(
+        ccxt.AuthenticationError(f'bybit {{"retCode":10004,"retMsg":"{SIGN_ERROR}"}}'),
+        venue="bybit",
+        symbol="BTCUSDT",
+    )
+    for error in (answer, raised):
+        assert "AKsecretkey" not in str(error)
+        assert "error sign! origin_string[redacted: it holds the API key]" in str(error)
 
 
 def test_every_listed_code_has_a_policy_and_a_meaning() -> None:

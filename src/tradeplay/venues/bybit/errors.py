@@ -62,6 +62,7 @@ __all__ = [
     "RetCodePolicy",
     "call_with_retry",
     "error_for_answer",
+    "redact",
     "retry_async",
     "translate_ccxt_error",
 ]
@@ -78,6 +79,16 @@ _TEMPORARY_RET_CODES: Final = frozenset(
     str(code) for code, (policy, _) in RET_CODES.items() if policy is RetCodePolicy.TEMPORARY
 )
 _RET_CODE: Final = re.compile(r'"retCode"\s*:\s*"?(\d+)')
+#: Bybit's answer to a bad signature echoes the signed text, API key included:
+#: ``error sign! origin_string[<timestamp><api key><recv window><payload>]``.
+_ORIGIN_STRING: Final = re.compile(r"origin_string\[[^\]]*\]?")
+
+
+def redact(text: str) -> str:
+    """``text`` from the venue without what must never reach a log: the signed string Bybit
+    echoes on a signature error carries our API key."""
+    return _ORIGIN_STRING.sub("origin_string[redacted: it holds the API key]", text)
+
 
 T = TypeVar("T")
 
@@ -85,16 +96,17 @@ T = TypeVar("T")
 def translate_ccxt_error(error: ccxt.BaseError, *, venue: str, symbol: str) -> TradeplayError:
     """The tradeplay error for a ccxt error raised while serving ``symbol``."""
     kind = type(error).__name__
+    text = redact(str(error))
     if isinstance(error, ccxt.RateLimitExceeded | ccxt.DDoSProtection):
-        return RateLimitedError(f"{venue} asked us to slow down ({kind}): {error}")
+        return RateLimitedError(f"{venue} asked us to slow down ({kind}): {text}")
     if isinstance(error, ccxt.NetworkError | ccxt.OperationFailed) or _is_server_fault(error):
-        return VenueUnavailableError(f"{venue} did not answer properly ({kind}): {error}")
+        return VenueUnavailableError(f"{venue} did not answer properly ({kind}): {text}")
     if isinstance(error, ccxt.BadSymbol):
         return InputError(
-            f"{venue} does not list the symbol {symbol!r} as a USDT perpetual ({error}); "
+            f"{venue} does not list the symbol {symbol!r} as a USDT perpetual ({text}); "
             "expected a name like BTCUSDT"
         )
-    return VenueRejectedError(f"{venue} refused the request for {symbol} ({kind}): {error}")
+    return VenueRejectedError(f"{venue} refused the request for {symbol} ({kind}): {text}")
 
 
 def _is_server_fault(error: ccxt.BaseError) -> bool:
@@ -120,7 +132,8 @@ def call_with_retry(
         except ccxt.BaseError as exc:
             error = translate_ccxt_error(exc, venue=venue, symbol=symbol)
             if not isinstance(error, TemporaryError) or attempt == MAX_ATTEMPTS:
-                raise error from exc
+                # The ccxt error's own text would show in a traceback: chained only when clean.
+                raise error from (exc if redact(str(exc)) == str(exc) else None)
             delay = FIRST_BACKOFF_S * 2 ** (attempt - 1)
             log.warning(
                 "venue_retry",
@@ -188,6 +201,7 @@ def error_for_answer(
     if ret_code == 0:
         return None
     policy, meaning = RET_CODES.get(ret_code, (RetCodePolicy.REJECTED, "unlisted code"))
+    ret_msg = redact(ret_msg)
     message = f"bybit refused {what}: {ret_msg or meaning} (retCode {ret_code}: {meaning})"
     match policy:
         case RetCodePolicy.SUCCESS:
