@@ -36,6 +36,7 @@ from tradeplay.domain.timeframe import Timeframe
 
 __all__ = [
     "SAMPLE_EXCHANGE",
+    "SAMPLE_START_PRICE",
     "SAMPLE_SYMBOL",
     "SAMPLE_TIMEFRAME",
     "SampleMarket",
@@ -46,6 +47,7 @@ __all__ = [
 SAMPLE_EXCHANGE: Final = "sample"
 SAMPLE_SYMBOL: Final = "BTCUSDT"
 SAMPLE_TIMEFRAME: Final = Timeframe.parse("1m")
+SAMPLE_START_PRICE: Final = 42_000.0
 
 _MINUTE_MS: Final = 60_000
 _DAY_MINUTES: Final = 1_440
@@ -139,7 +141,7 @@ def generate_sample_market(
     seed: int = 7,
     start_ms: int = _START_2024_MS,
     minutes: int = 60 * 24 * 90,
-    start_price: float = 42_000.0,
+    start_price: float = SAMPLE_START_PRICE,
 ) -> SampleMarket:
     """Generate ``minutes`` 1-minute bars from ``start_ms`` and the funding settlements within.
 

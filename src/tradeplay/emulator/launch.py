@@ -51,7 +51,10 @@ def build_emulator(store: CandleStore, request: EmulatorRequest) -> Emulator:
     faults = Faults([parse_fault(text) for text in request.faults])
     if request.sample:
         market = sample_market(
-            seed=request.sample_seed, days=request.sample_days, timeframe=request.timeframe
+            symbols=request.symbols,
+            seed=request.sample_seed,
+            days=request.sample_days,
+            timeframe=request.timeframe,
         )
     else:
         market = market_from_store(

@@ -1,0 +1,43 @@
+"""The generated sample market of several symbols: each at its own level, on its own tick."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from tradeplay.domain.errors import UnknownInstrumentError
+from tradeplay.domain.instruments_bybit import bybit_linear, bybit_linear_symbols
+from tradeplay.emulator.sources import sample_market
+
+
+def test_every_built_in_symbol_has_a_sample_on_its_tick_that_hangs_together() -> None:
+    market = sample_market(symbols=bybit_linear_symbols(), days=1)
+    assert sorted(market.symbols) == sorted(bybit_linear_symbols())
+    closes = {}
+    for symbol, replayed in market.symbols.items():
+        bars = replayed.bars
+        tick = bybit_linear(symbol).tick_size
+        prices = bars[:, 1:5].ravel()
+        assert all(Decimal(str(float(p))) % tick == 0 for p in prices[:500]), symbol
+        assert np.all(bars[1:, 1] == bars[:-1, 4]), f"{symbol}: an open is not the last close"
+        assert np.all(bars[:, 2] >= np.maximum(bars[:, 1], bars[:, 4])), symbol
+        assert np.all(bars[:, 3] <= np.minimum(bars[:, 1], bars[:, 4])), symbol
+        closes[symbol] = bars[:, 4]
+    assert 0.05 < closes["DOGEUSDT"][0] < 0.15
+    assert 1_500 < closes["ETHUSDT"][0] < 3_000
+    # Each symbol its own path, not one path at other levels.
+    moves = {s: np.sign(np.diff(c[:200])) for s, c in closes.items()}
+    assert not np.array_equal(moves["ETHUSDT"], moves["BTCUSDT"])
+
+
+def test_btcusdt_is_the_same_sample_alone_or_with_others() -> None:
+    alone = sample_market(days=1).symbols["BTCUSDT"].bars
+    together = sample_market(symbols=("ETHUSDT", "BTCUSDT"), days=1).symbols["BTCUSDT"].bars
+    assert np.array_equal(alone, together)
+
+
+def test_a_symbol_without_a_definition_is_refused_by_name() -> None:
+    with pytest.raises(UnknownInstrumentError, match="no built-in Bybit linear instrument 'PEPE"):
+        sample_market(symbols=("PEPEUSDT",), days=1)
