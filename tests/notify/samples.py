@@ -74,6 +74,7 @@ def every_event(environment: str = "demo") -> list[ev.Event]:
         ev.HealthChanged(
             **common, component="trend-btc", health=ev.Health.RESTARTING, detail="x", restarts=3
         ),
+        ev.Reconciled(**common, action="order_adopted", symbol="BTCUSDT", ref="tp-1", detail="x"),
     ]
     assert {type(event) for event in events} == set(ev.EVENT_TYPES)
     return events

@@ -72,3 +72,36 @@ def test_pause_moves_the_stored_state_and_status_shows_it(home: Path) -> None:
     code, output = run("stop", "nothing")
     assert code == 2
     assert "no deployed play or environment is called 'nothing'" in output
+
+
+def test_a_panic_with_nothing_running_is_kept_and_the_plays_are_halted(home: Path) -> None:
+    now = datetime.now(UTC)
+    database = Database.open(default_url(home))
+    for env, play in (("demo", "ema"), ("live", "ema")):
+        database.deployments.register(env, play, play, Decimal(1000), now)
+    database.close()
+    code, output = run("panic", "nowhere")
+    assert code == 2
+    assert "no deployed environment is called 'nowhere' (deployed: demo, live)" in output
+    code, output = run("panic", "all", "--wait", "0.2")
+    assert code == 3
+    lines = output.splitlines()
+    assert lines[0] == (
+        "panic requested for demo, live: the running deployment applies it within about 1 s "
+        "(waiting up to 0.2 s)"
+    )
+    assert lines[1].startswith("demo: not applied within 0.2 s: no running deployment took it.")
+    assert "the next `tradeplay up` starts them halted" in output
+    assert "\nlive: not applied within 0.2 s" in output
+    database = Database.open(default_url(home))
+    for env in ("demo", "live"):
+        stored = database.deployments.get(env, "ema")
+        assert stored is not None
+        assert (stored.state, stored.reason) == (
+            DeploymentState.EMERGENCY,
+            "panic requested by the operator",
+        )
+        assert len(database.deployments.pending_panics(env)) == 1
+    database.close()
+    code, status = run("status")
+    assert "ema: emergency (panic requested by the operator)" in status

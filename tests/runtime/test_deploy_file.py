@@ -110,3 +110,38 @@ def test_a_missing_version_and_a_stored_and_given_key_are_both_reported() -> Non
         GOOD.replace("    kind: demo\n", "    kind: demo\n    credentials: k\n")
     )
     assert "environments.demo.credentials: give either a stored key" in stored_and_given
+
+
+def test_environment_and_global_limits_of_a_group_of_plays_are_read() -> None:
+    text = GOOD.replace(
+        "risk: {max_daily_loss_percent: 5, max_drawdown_percent: 20}",
+        "risk: {max_position_notional: 20000, max_open_orders: 8, max_trade_risk_percent: 1}",
+    ).replace(
+        "limits: {max_daily_loss_percent: 8}",
+        "limits: {max_drawdown_percent: 15, max_open_orders: 12, kill_switch: true}",
+    )
+    model = read_deployment(text, Path("deploy.yaml"), ENV).model
+    risk = model.environments["demo"].risk
+    assert (risk.max_position_notional, risk.max_open_orders) == (Decimal(20000), 8)
+    assert risk.limits().max_trade_risk_percent == Decimal(1)  # what each engine checks
+    assert (model.limits.max_drawdown_percent, model.limits.max_open_orders) == (Decimal(15), 12)
+    assert model.limits.kill_switch is True
+
+
+def test_a_per_trade_limit_across_environments_is_refused_saying_where_it_goes() -> None:
+    message = problems(GOOD.replace("max_daily_loss_percent: 8", "max_trade_risk_percent: 1"))
+    assert (
+        "line 19: limits: max_trade_risk_percent is checked by each play against its own "
+        "equity, not across environments: set it in an environment's risk section"
+    ) in message
+
+
+def test_bad_limit_values_and_an_environment_called_all_are_reported() -> None:
+    fraction = problems(GOOD.replace("max_daily_loss_percent: 8", "max_open_orders: 2.5"))
+    assert "limits.max_open_orders: expected a whole number, got 2.5" in fraction
+    negative = problems(GOOD.replace("max_drawdown_percent: 20", "max_drawdown_percent: -1"))
+    assert "environments.demo.risk.max_drawdown_percent: expected a number > 0, got -1" in negative
+    named_all = GOOD.replace("  paper:\n", "  all:\n")
+    assert "environments.all: 'all' means every environment: pick another name" in problems(
+        named_all
+    )

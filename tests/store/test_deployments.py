@@ -90,3 +90,31 @@ def test_racing_movers_cannot_both_leave_the_same_state(database: Database) -> N
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["moved"] + ["refused"] * 7
+
+
+def test_a_panic_request_waits_until_the_deployment_applies_it(database: Database) -> None:
+    first = database.deployments.request_panic("demo", at(0))
+    database.deployments.request_panic("live", at(0))
+    second = database.deployments.request_panic("demo", at(1))
+    assert [r.id for r in database.deployments.pending_panics("demo")] == [first.id, second.id]
+    database.deployments.panic_applied(first, at(2), "ema@demo: 1 orders cancelled, no position")
+    (pending,) = database.deployments.pending_panics("demo")
+    assert pending == second
+    applied = database.deployments.panic(first.id)
+    assert applied is not None
+    assert (applied.applied_at, applied.detail) == (
+        at(2),
+        "ema@demo: 1 orders cancelled, no position",
+    )
+    assert [r.id for r in database.deployments.panics("demo")] == [first.id, second.id]
+    assert database.deployments.panic(10**9) is None
+
+
+def test_a_stopped_deployment_can_be_put_in_an_emergency_and_then_starts_halted(
+    database: Database,
+) -> None:
+    database.deployments.register("demo", "trend-btc", "trend", Decimal(1000), at(0))
+    halted = database.deployments.move("demo", "trend-btc", S.EMERGENCY, at(1), "panic")
+    assert (halted.state, halted.reason) == (S.EMERGENCY, "panic")
+    with pytest.raises(InvalidTransitionError, match="cannot go from emergency to starting"):
+        database.deployments.move("demo", "trend-btc", S.STARTING, at(2))

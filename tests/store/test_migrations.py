@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from importlib import resources
 
 import pytest
@@ -12,14 +13,18 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.store.builders import T0, order
 from tradeplay.domain.order import OrderStatus
-from tradeplay.store import Database, migrate
+from tradeplay.store import Database, DeploymentState, migrate
 from tradeplay.store.schema import metadata
 
 
 def test_the_migrations_are_inside_the_package() -> None:
     versions = resources.files("tradeplay.store.migrations") / "versions"
     names = {entry.name for entry in versions.iterdir()}
-    assert {"r0001_trading_records.py", "r0002_keys_and_graduation.py"} <= names
+    assert {
+        "r0001_trading_records.py",
+        "r0002_keys_and_graduation.py",
+        "r0003_panic_requests.py",
+    } <= names
     assert (resources.files("tradeplay.store.migrations") / "env.py").is_file()
 
 
@@ -73,4 +78,30 @@ def test_a_failed_upgrade_changes_nothing(empty_url: str) -> None:
         migrate.upgrade(database.engine)
     assert migrate.current_revision(database.engine) == "0001"
     assert "graduation_decisions" not in inspect(database.engine).get_table_names()
+    database.close()
+
+
+def test_a_revision_2_schema_upgrades_to_hold_panic_requests(empty_url: str) -> None:
+    """Revision 2 with a deployment in it; the upgrade adds the panic requests beside it."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0002")
+    assert "panic_requests" not in inspect(engine).get_table_names()
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        connection.execute(
+            text(
+                "INSERT INTO deployments (environment, name, play, capital, state, reason, "
+                "updated_at) VALUES ('live', 'ema', 'EMA cross', '500', 'running', '', :at)"
+            ),
+            {"at": moment},
+        )
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    assert migrate.current_revision(database.engine) == migrate.head_revision()
+    stored = database.deployments.get("live", "ema")
+    assert stored is not None
+    assert (stored.state, stored.capital) == (DeploymentState.RUNNING, Decimal(500))
+    request = database.deployments.request_panic("live", T0)
+    assert database.deployments.pending_panics("live") == [request]
     database.close()

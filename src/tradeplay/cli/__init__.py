@@ -22,6 +22,7 @@ for _command in (
     deploy.pause,
     deploy.resume,
     deploy.stop,
+    deploy.panic,
 ):
     app.command()(_command)
 app.add_typer(data.data_app, name="data")

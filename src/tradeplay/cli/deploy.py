@@ -1,5 +1,5 @@
 """Deployments, several environments in one process: ``tradeplay up``, ``status``, ``pause``,
-``resume`` and ``stop``."""
+``resume``, ``stop`` and ``panic``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tradeplay.cli._shell import (
     out,
     settings_of,
 )
+from tradeplay.runtime.emergency import await_panics, request_panic
 from tradeplay.runtime.supervisor import SystemClock
 
 
@@ -78,3 +79,46 @@ def resume(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY 
 def stop(ctx: typer.Context, target: Annotated[str, typer.Argument(help="PLAY or ENV.")]) -> None:
     """Stop the play(s); open orders and positions stay as they are."""
     _request(ctx, target, "stop")
+
+
+@friendly
+def panic(
+    ctx: typer.Context,
+    target: Annotated[str, typer.Argument(help="ENV, or all.")],
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for the running deployment to apply it.")
+    ] = 10.0,
+) -> None:
+    """Cancel every order and close every position of ENV (or all), and halt it.
+
+    The running `tradeplay up` applies it within about a second and this command reports what
+    it did. With nothing running, the request is kept: the next `tradeplay up` starts those
+    plays halted and flattens first. The environment stays halted until `tradeplay resume`.
+    """
+    database = services.open_state(settings_of(ctx))
+    try:
+        requests = request_panic(database, target, SystemClock())
+        names = ", ".join(r.environment for r in requests)
+        out.print(
+            f"panic requested for {names}: the running deployment applies it within about "
+            f"1 s (waiting up to {wait:g} s)"
+        )
+        found = await_panics(database, requests, wait)
+    finally:
+        database.close()
+    missed = [r for r in found if r.applied_at is None]
+    for request in found:
+        if request.applied_at is not None:
+            out.print(
+                f"{request.environment}: applied at {request.applied_at:%H:%M:%S} UTC — "
+                f"{escape(request.detail)}"
+            )
+        else:
+            out.print(
+                f"{request.environment}: [red]not applied within {wait:g} s[/]: no running "
+                "deployment took it. Its plays are stored in emergency; the next `tradeplay up` "
+                "starts them halted and flattens them first. Until then the venue's orders and "
+                "positions stay as they are."
+            )
+    if missed:
+        raise typer.Exit(3)

@@ -19,6 +19,7 @@ TakeProfitHit          a position's take-profit closed (part of) it
 RiskBreached           a risk rule fired and what it did (block, reduce-only, flatten …)
 EmergencyDeclared      the emergency protocol started: frozen, flattening, halted
 HealthChanged          a component's health moved (ok, degraded, restarting, halted)
+Reconciled             crash recovery settled a difference with the venue (venue wins)
 =====================  ==============================================================
 """
 
@@ -165,6 +166,18 @@ class HealthChanged(Event):
     restarts: int = 0
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconciled(Event):
+    """Recovery found our records and the venue apart and settled it the venue's way:
+    ``action`` names how (``order_adopted``, ``protection_restored`` … see
+    :mod:`tradeplay.runtime.recovery`); ``ref`` the order, position or execution."""
+
+    action: str
+    symbol: Symbol
+    ref: str
+    detail: str = ""
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     DeploymentStarted,
     DeploymentPaused,
@@ -178,5 +191,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RiskBreached,
     EmergencyDeclared,
     HealthChanged,
+    Reconciled,
 )
 """Every concrete event, in the order of the table above (the codec's registry)."""

@@ -9,7 +9,7 @@
         kind: demo                       # shadow, paper, demo, testnet or live
         credentials: bybit-demo          # a key stored with `tradeplay keys add` …
         capital: 10000
-        risk: {max_daily_loss_percent: 5, max_drawdown_percent: 20}
+        risk: {max_daily_loss_percent: 5, max_drawdown_percent: 20, max_open_orders: 20}
       live:
         kind: live
         api_key: ${BYBIT_LIVE_API_KEY}   # … or references to environment variables
@@ -21,6 +21,23 @@
         environments: all                # one name, a list, or all
         capital_share: 0.5               # of each environment's capital
     limits: {max_daily_loss_percent: 8}  # across all environments
+
+Risk limits, each off when left out. An environment's ``risk`` holds every one; ``limits``
+(all environments together) holds those that measure a group of pairs:
+
+=========================  ========================================================
+max_position_notional      most value of one symbol's position (settle coin)
+max_total_exposure         most value of all positions / equity (``3`` = 3× equity)
+max_leverage               most leverage a play may trade with
+max_daily_loss_percent     most equity lost since 00:00 UTC, % of that day's start
+max_drawdown_percent       most equity lost from its peak, %: the emergency protocol
+max_open_orders            most orders open at once
+kill_switch                ``true``: no new risk at all, exits only
+max_trade_risk_percent     (environment only) risk to the stop, % of the play's equity
+max_symbol_exposure        (environment only) one symbol's value / the play's equity
+=========================  ========================================================
+
+``all`` is not a name an environment may take: it means every environment.
 
 ``${VAR}`` anywhere is replaced by the variable's value (a missing one is an error naming the
 field and line); an API key or secret must be such a reference, so secrets never live in the
@@ -49,13 +66,14 @@ from tradeplay.engine.risk import RiskLimits
 from tradeplay.play.document import Document, dotted, read_document
 from tradeplay.play.document import Path as FieldPath
 from tradeplay.play.errors import PlayFileError, Problem
-from tradeplay.play.sections import Money, Section, Text, custom, shown
+from tradeplay.play.sections import Money, Section, Text, Whole, custom, shown
 from tradeplay.runtime.live import RunEnvironment
 
 __all__ = [
     "Deployment",
     "DeploymentFileError",
     "EnvironmentSpec",
+    "GlobalRiskSpec",
     "PlaySpec",
     "RiskSpec",
     "load_deployment",
@@ -84,19 +102,41 @@ def _positive_share(value: Any) -> Decimal:
 Share = Annotated[Decimal, BeforeValidator(_positive_share)]
 
 
-class RiskSpec(Section):
-    """Risk limits; each is off when left out (see :class:`~tradeplay.engine.risk.RiskLimits`)."""
+class GlobalRiskSpec(Section):
+    """Limits of a group of pairs: an environment's, or (``limits:``) all environments'
+    together. Each is off when left out; :mod:`tradeplay.runtime.safety` enforces them."""
 
-    max_trade_risk_percent: Money | None = Field(default=None, gt=0)
-    max_symbol_exposure: Money | None = Field(default=None, gt=0)
-    max_total_exposure: Money | None = Field(default=None, gt=0)
+    max_position_notional: Money | None = Field(
+        default=None, gt=0, description="Most value of one symbol's position(s), settle coin."
+    )
+    max_total_exposure: Money | None = Field(
+        default=None, gt=0, description="Most value of all positions / equity (3 = 3× equity)."
+    )
     max_leverage: Money | None = Field(default=None, ge=1)
     max_daily_loss_percent: Money | None = Field(default=None, gt=0)
     max_drawdown_percent: Money | None = Field(default=None, gt=0)
+    max_open_orders: Whole | None = Field(default=None, ge=1)
     kill_switch: bool = False
 
+
+class RiskSpec(GlobalRiskSpec):
+    """An environment's limits: those of the group, and two that each of its engines checks
+    for itself (see :class:`~tradeplay.engine.risk.RiskLimits`)."""
+
+    max_trade_risk_percent: Money | None = Field(default=None, gt=0)
+    max_symbol_exposure: Money | None = Field(default=None, gt=0)
+
     def limits(self) -> RiskLimits:
-        return RiskLimits(**self.model_dump())
+        """The limits each engine of the environment checks against its own equity."""
+        return RiskLimits(
+            max_trade_risk_percent=self.max_trade_risk_percent,
+            max_symbol_exposure=self.max_symbol_exposure,
+            max_total_exposure=self.max_total_exposure,
+            max_leverage=self.max_leverage,
+            max_daily_loss_percent=self.max_daily_loss_percent,
+            max_drawdown_percent=self.max_drawdown_percent,
+            kill_switch=self.kill_switch,
+        )
 
 
 class EnvironmentSpec(Section):
@@ -140,7 +180,19 @@ class DeploymentModel(Section):
     name: Text = Field(min_length=1, max_length=64)
     environments: dict[str, EnvironmentSpec] = Field(min_length=1)
     plays: tuple[PlaySpec, ...] = Field(min_length=1)
-    limits: RiskSpec = RiskSpec()
+    limits: GlobalRiskSpec = GlobalRiskSpec()
+
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _group_limits_only(cls, value: Any) -> Any:
+        for name in ("max_trade_risk_percent", "max_symbol_exposure"):
+            if isinstance(value, dict) and name in value:
+                raise custom(
+                    "engine_limit",
+                    f"{name} is checked by each play against its own equity, not across "
+                    "environments: set it in an environment's risk section",
+                )
+        return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,6 +347,12 @@ def _cross_checks(deployment: Deployment, document: Document) -> list[Problem]:
         for name in model.environments
         if not _NAME.match(name)
     ]
+    if "all" in model.environments:
+        problems.append(
+            document.problem(
+                ("environments", "all"), "'all' means every environment: pick another name"
+            )
+        )
     for name, spec in model.environments.items():
         if (spec.api_key is None) != (spec.api_secret is None):
             problems.append(

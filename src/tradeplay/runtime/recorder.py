@@ -5,6 +5,8 @@
 our ``orderLinkId``), so an order that left but whose answer was lost is still known after a
 crash; the venue's answer and every later event (fills at the next bar) update the same row.
 Both writes are idempotent (see :mod:`tradeplay.store.trading`), so a replay changes nothing.
+A fill of the exchange's own stop-loss or take-profit order (ids ``sl-<n>`` / ``tp-<n>``, see
+:class:`~tradeplay.sim.book.Origin`) is also told as ``StopLossHit`` / ``TakeProfitHit``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from numpy.typing import NDArray
 from tradeplay import notify
 from tradeplay.domain import events as order_events
 from tradeplay.domain.errors import InvalidTransitionError
+from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order
-from tradeplay.domain.values import ClientOrderId, Symbol
+from tradeplay.domain.values import ClientOrderId, PositionSide, Side, Symbol
 from tradeplay.notify import EventBus
 from tradeplay.ports import Clock, Exchange
 from tradeplay.runtime.forwarding import ForwardingExchange
 from tradeplay.runtime.pairs import PairKey
 from tradeplay.runtime.runner import Market
+from tradeplay.sim.book import Origin
 from tradeplay.store import Records
 
 __all__ = ["RecordedExchange", "RecordedMarket"]
@@ -124,6 +128,26 @@ class RecordedExchange(ForwardingExchange):
                 qty=fill.qty,
                 price=fill.price,
                 fee=fill.fee,
+            )
+        )
+        self._protection_hit(fill)
+
+    def _protection_hit(self, fill: Fill) -> None:
+        origin = Origin.of(fill.client_order_id)
+        if origin not in (Origin.STOP_LOSS, Origin.TAKE_PROFIT):
+            return
+        kind = notify.StopLossHit if origin is Origin.STOP_LOSS else notify.TakeProfitHit
+        key = self._recorder.key
+        self._recorder.bus.publish(
+            kind(
+                environment=key.environment,
+                time=fill.time,
+                deployment=key.play,
+                symbol=fill.symbol,
+                # A sell closes a long. The trigger itself is not in the fill: its price is.
+                side=PositionSide.LONG if fill.side is Side.SELL else PositionSide.SHORT,
+                trigger_price=fill.price,
+                qty=fill.qty,
             )
         )
 

@@ -16,7 +16,13 @@ two supervisors in one process share only what they were given.
 
 An environment that fails to start (preflight, keys) is stopped alone, with the reason; the
 others run. A pair whose engine keeps crashing, and every pair of a panicked environment, go
-to ``emergency`` and stay there until the operator resumes them.
+to ``emergency`` and stay there — across a restart too — until the operator resumes them.
+
+Every pair's engine trades through an :class:`~tradeplay.runtime.guard.EnvironmentGuard`: the
+limits of its environment and of the whole deployment, kept in one shared
+:class:`~tradeplay.runtime.safety.RiskBook`. Each poll snapshots every environment's equity
+into it; a drawdown breach, and an operator's ``tradeplay panic``, run the emergency protocol
+of :mod:`tradeplay.runtime.emergency` (freeze, flatten, notify).
 """
 
 from __future__ import annotations
@@ -37,10 +43,14 @@ from tradeplay.domain.errors import InvalidTransitionError, TradeplayError
 from tradeplay.notify import EventBus, Health
 from tradeplay.ports import Clock
 from tradeplay.runtime.deployment import Deployment
+from tradeplay.runtime.emergency import OPERATOR_PANIC, EmergencyProtocol
 from tradeplay.runtime.environment import EnvironmentConnection
+from tradeplay.runtime.guard import EnvironmentGuard, GuardedMarket
 from tradeplay.runtime.pairs import Pair, PairKey, account_credentials, pairs_of
 from tradeplay.runtime.recorder import RecordedMarket, Recorder
+from tradeplay.runtime.recovery import Recovery, SessionAccount
 from tradeplay.runtime.runner import BarStep, Market
+from tradeplay.runtime.safety import ALL, Breach, RiskBook
 from tradeplay.runtime.worker import HealthPolicy, PairWorker
 from tradeplay.store import DeploymentState, EquitySnapshot, KeyRing, Records
 
@@ -91,6 +101,9 @@ class Supervisor:
         self._applied: dict[PairKey, DeploymentState] = {}
         self._lock = threading.RLock()
         self._token = secrets.token_hex(2)  # order ids of this run differ from the last run's
+        self.book = RiskBook.of(deployment)
+        """Every environment's and the deployment's limits, shared by every pair's guard."""
+        self.protocol = EmergencyProtocol(self.book, records, bus, clock, self._halt)
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -108,6 +121,8 @@ class Supervisor:
             pairs = [p for p in self.pairs if p.key.environment == name]
             if pairs:
                 self._start_environment(name, pairs)
+        self.watch_equity()  # the limits measure from here, before any bar is traded
+        self.apply_panics()  # asked for while nothing ran: before the pairs can trade
 
     def _start_environment(self, name: str, pairs: list[Pair]) -> None:
         halted = {pair.key for pair in pairs if self._state(pair) is _S.EMERGENCY}
@@ -121,8 +136,11 @@ class Supervisor:
             connection = EnvironmentConnection(name, spec, pairs, keys)
             self.connections[name] = connection
             connection.check()
+            recovery = self._recovery(connection)
             for pair in pairs:
-                self._start_pair(connection, pair)
+                self._start_pair(connection, pair, recovery)
+            if recovery is not None:
+                recovery.agreed()  # before the first bar; until it agrees the pairs do not trade
             connection.stream(self._bar)
         except Exception as error:  # whatever it is, it stops this environment only
             log.exception("environment_failed", environment=name)
@@ -146,17 +164,40 @@ class Supervisor:
             self._move(pair, _S.STOPPING, reason)
             self._move(pair, _S.STOPPED, reason)
 
-    def _start_pair(self, connection: EnvironmentConnection, pair: Pair) -> None:
+    def _recovery(self, connection: EnvironmentConnection) -> Recovery | None:
+        """A venue environment's crash recovery; shadow and paper pairs each start a
+        simulated account afresh, with nothing to reconcile."""
+        if connection.kind.local_fills:
+            return None
+        venue = SessionAccount(connection.session)
+        return Recovery(connection.name, venue, self.records, self.bus, self.clock)
+
+    def _start_pair(
+        self, connection: EnvironmentConnection, pair: Pair, recovery: Recovery | None = None
+    ) -> None:
         history = connection.history(pair)
+        if recovery is not None:
+            recovery.add(pair, history)
         market = self.options.decorate_market(pair, connection.market(pair, history))
         recorder = Recorder(pair.key, self.records, self.bus, self.clock)
+        recorded = RecordedMarket(market, recorder)
+        guard = EnvironmentGuard(
+            recorded.exchange,
+            pair,
+            self.book,
+            self.protocol.report,
+            self.clock,
+            shared=not connection.kind.local_fills,
+        )
         worker = PairWorker(
             pair,
-            RecordedMarket(market, recorder),
+            recorded,
+            engine_market=GuardedMarket(recorded, guard),
             policy=self.options.policy,
             on_health=self._health,
             on_step=self._stepped,
             run_token=self._token,
+            reconciled=(lambda: True) if recovery is None else recovery.agreed,
         )
         worker.start(history)
         self.workers[pair.key] = worker
@@ -170,6 +211,8 @@ class Supervisor:
         if connection is not None:
             connection.close()
         for pair in pairs:
+            if self._state(pair) is _S.EMERGENCY:
+                continue  # still halted: the operator resumes or stops it
             self._move(pair, _S.STOPPING, reason)
             self._move(pair, _S.STOPPED, reason)
             self._publish(notify.DeploymentStopped, pair, reason=reason)
@@ -194,6 +237,8 @@ class Supervisor:
 
     def _stop_pair(self, pair: Pair, reason: str) -> None:
         self.workers[pair.key].stop()
+        if self._applied.get(pair.key) is _S.EMERGENCY:
+            return  # the next run starts it halted: only the operator's resume or stop ends it
         self._move(pair, _S.STOPPING, reason)
         if self._move(pair, _S.STOPPED, reason):
             self._publish(notify.DeploymentStopped, pair, reason=reason)
@@ -211,7 +256,9 @@ class Supervisor:
     # -- while running -----------------------------------------------------------------------
 
     def poll(self) -> None:
-        """Apply the stored states the operator asked for; snapshot each environment's equity."""
+        """Apply the operator's panics and the stored states asked for; snapshot each
+        environment's equity and check it against the limits."""
+        self.apply_panics()
         for key, worker in list(self.workers.items()):
             stored = self.records.deployments.get(key.environment, key.play)
             if stored is None:
@@ -222,7 +269,7 @@ class Supervisor:
                     continue
                 self._applied[key] = stored.state
             self._apply(worker, stored.state, stored.reason)
-        self.snapshot_equity()
+        self.watch_equity()
 
     def _apply(self, worker: PairWorker, state: DeploymentState, reason: str) -> None:
         pair = worker.pair
@@ -231,6 +278,7 @@ class Supervisor:
             worker.pause()
             self._publish(notify.DeploymentPaused, pair, reason=reason)
         elif state is _S.RUNNING:
+            self.book.resume(pair.key.environment)
             worker.resume()
             self._publish(notify.DeploymentResumed, pair)
         elif state is _S.EMERGENCY:
@@ -241,19 +289,44 @@ class Supervisor:
             if self._move(pair, _S.STOPPED, reason):
                 self._publish(notify.DeploymentStopped, pair, reason=reason)
 
-    def panic(self, environment: str, reason: str = "panic") -> None:
-        """Freeze every pair of ``environment``, cancel its orders and close its positions; it
-        stays in ``emergency`` until the operator resumes it. Other environments go on."""
-        self.bus.publish(
-            notify.EmergencyDeclared(environment=environment, time=self.clock.now(), reason=reason)
-        )
-        for key, worker in list(self.workers.items()):
-            if key.environment == environment:
-                if self._applied.get(key) is not _S.EMERGENCY:
-                    self._move(worker.pair, _S.EMERGENCY, reason)
-                worker.panic()
+    def panic(self, environment: str, reason: str = "panic", breach: Breach | None = None) -> str:
+        """The emergency protocol for ``environment`` (``all``: every one): freeze its pairs,
+        cancel its orders and close its positions, then notify; what was done. It stays in
+        ``emergency`` until the operator resumes it. Other environments go on."""
+        names = list(self.deployment.model.environments) if environment == ALL else [environment]
+        workers = [w for k, w in list(self.workers.items()) if k.environment in names]
+        return self.protocol.run(names, workers, reason, breach)
 
-    def snapshot_equity(self) -> None:
+    def apply_panics(self) -> None:
+        """Run the panics an operator stored for the environments running here."""
+        for name in list(self.connections):
+            for request in self.records.deployments.pending_panics(name):
+                done = self.panic(name, OPERATOR_PANIC)
+                self.records.deployments.panic_applied(request, self.clock.now(), done)
+
+    def watch_equity(self) -> None:
+        """Snapshot each environment's equity; a drawdown breach runs the emergency protocol
+        (of the environment, or of all of them), a daily loss is reported."""
+        breaches = [
+            breach
+            for name, equity in self.snapshot_equity().items()
+            for breach in self.book.observe(name, equity, self.clock.now())
+        ]
+        for breach in [*breaches, *self.book.observe_all(self.clock.now())]:
+            if breach.action != "emergency":
+                self.protocol.report(breach)
+            else:
+                self.panic(breach.environment, breach.detail, breach)
+
+    def _halt(self, pair: Pair, reason: str) -> None:
+        if self._state(pair) is not _S.EMERGENCY:
+            self._move(pair, _S.EMERGENCY, reason)
+        with self._lock:
+            self._applied[pair.key] = _S.EMERGENCY
+
+    def snapshot_equity(self) -> dict[str, Decimal]:
+        """Store each environment's equity now; the equity of each that answered."""
+        seen: dict[str, Decimal] = {}
         for name, connection in list(self.connections.items()):
             try:
                 found = connection.equity()
@@ -263,6 +336,7 @@ class Supervisor:
             if found is None:
                 found = self._local_equity(name)
             equity, wallet, unrealized = found
+            seen[name] = equity
             self.records.equity.record(
                 name,
                 EquitySnapshot(
@@ -272,6 +346,7 @@ class Supervisor:
                     unrealized_pnl=unrealized,
                 ),
             )
+        return seen
 
     def _local_equity(self, environment: str) -> tuple[Decimal, Decimal, Decimal]:
         wallet = unrealized = Decimal(0)

@@ -11,7 +11,10 @@ order. Three switches decide what a bar does:
   account muted so no bar reaches the market twice, after a backoff; a pair that keeps
   crashing is halted alone and waits for the operator;
 * a **panic** cancels the pair's open orders and closes its position with a reduce-only market
-  order, then freezes it.
+  order, then freezes it; the future :meth:`PairWorker.panic` returned tells what it did.
+
+The engine trades through ``engine_market`` when given (the recorded market behind the risk
+guard of :mod:`tradeplay.runtime.safety`); a panic goes to the recorded market directly.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -36,14 +40,13 @@ from tradeplay.notify import Health
 from tradeplay.runtime.pairs import Pair
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recorder import RecordedMarket
-from tradeplay.runtime.runner import BarStep, PlayRunner
+from tradeplay.runtime.runner import BarStep, Market, PlayRunner
 
 __all__ = ["HealthPolicy", "PairWorker"]
 
 log = structlog.get_logger(__name__)
 
 _STOP: Final = "stop"
-_PANIC: Final = "panic"
 _RESUME: Final = "resume"
 
 
@@ -75,15 +78,21 @@ class PairWorker:
         on_step: Callable[[Pair, BarStep], None] = lambda _pair, _step: None,
         run_token: str = "",
         sleep: Callable[[float], None] = time.sleep,
+        reconciled: Callable[[], bool] = lambda: True,
+        engine_market: Market | None = None,
     ) -> None:
         self.pair = pair
         self.market = market
+        self._engine_market: Market = market if engine_market is None else engine_market
         self._policy = policy
         self._on_health = on_health
         self._on_step = on_step
         self._token = run_token
+        self._reconciled = reconciled
+        """The environment's recovery gate: no new risk until its records agree with the
+        venue (asked at each bar until it does, see :mod:`tradeplay.runtime.recovery`)."""
         self._sleep = sleep
-        self._inbox: queue.Queue[NDArray[np.float64] | str] = queue.Queue()
+        self._inbox: queue.Queue[NDArray[np.float64] | str | Future[str]] = queue.Queue()
         self._seen: deque[NDArray[np.float64]] = deque(maxlen=warm_up_bars(pair.play))
         self.trading = True
         self.broken = False
@@ -107,8 +116,15 @@ class PairWorker:
     def bar(self, row: NDArray[np.float64]) -> None:
         self._inbox.put(row)
 
-    def panic(self) -> None:
-        self._inbox.put(_PANIC)
+    def panic(self) -> Future[str]:
+        """Cancel the pair's orders, close its position and freeze it, in its own thread; the
+        future holds what was done, once done."""
+        done: Future[str] = Future()
+        if self._thread.is_alive():
+            self._inbox.put(done)
+        else:
+            done.set_result("not running")
+        return done
 
     def pause(self) -> None:
         self.trading = False
@@ -134,10 +150,13 @@ class PairWorker:
     def _run(self) -> None:
         while True:
             item = self._inbox.get()
+            if isinstance(item, Future):
+                item.set_result(self._flatten())
+                continue
             if isinstance(item, str):
                 if item == _STOP:
                     return
-                self._flatten() if item == _PANIC else self._resume()
+                self._resume()
                 continue
             self._seen.append(item)
             self.last_close = Decimal(str(item[4]))
@@ -148,7 +167,7 @@ class PairWorker:
         runner = self.runner
         assert runner is not None  # built in start(), before the thread runs
         try:
-            step = runner.step(row, trade=self.trading)
+            step = runner.step(row, trade=self.trading and self._reconciled())
         except Exception as error:  # a bug or a venue failure inside one step: this pair only
             self._crashed(error)
             return
@@ -189,6 +208,9 @@ class PairWorker:
             self.crashes = 0
             self.rebuild()
             self._on_health(self.pair, Health.OK, "rebuilt by the operator", 0)
+        elif self.runner is not None and self.runner.engine.risk.halted:
+            engine = self.runner.engine  # the operator's resume lifts the engine's own halt too
+            engine.risk = engine.risk.resume()
         self.trading = True
 
     def _new_runner(self, start_ms: int) -> PlayRunner:
@@ -201,16 +223,17 @@ class PairWorker:
             limits=pair.limits,
             order_prefix=prefix,
         )
-        return PlayRunner(pair.play, self.market, config, start_ms=start_ms)
+        return PlayRunner(pair.play, self._engine_market, config, start_ms=start_ms)
 
-    def _flatten(self) -> None:
-        """Cancel this pair's orders and close its position; then stay frozen."""
+    def _flatten(self) -> str:
+        """Cancel this pair's orders and close its position; then stay frozen. What was done."""
         self.trading = False
         exchange, symbol = self.market.exchange, self.pair.symbol
         runner = self.runner
         now = runner.clock.now() if runner is not None else None
         try:
-            for order in exchange.open_orders(symbol):
+            orders = exchange.open_orders(symbol)
+            for order in orders:
                 exchange.cancel(symbol, order.client_order_id)
             size = exchange.position(symbol).size
             if size != 0 and now is not None:
@@ -230,5 +253,7 @@ class PairWorker:
         except Exception as error:  # report it; the pair stays frozen either way
             log.exception("pair_flatten_failed", pair=str(self.pair.key))
             self._on_health(self.pair, Health.DEGRADED, f"flatten failed: {error}", self.crashes)
-            return
+            return f"flatten failed: {type(error).__name__}: {error}"
         log.warning("pair_flattened", pair=str(self.pair.key), closed=str(size))
+        closed = f"closing {abs(size)} {symbol}" if size != 0 else "no position"
+        return f"{len(orders)} orders cancelled, {closed}"

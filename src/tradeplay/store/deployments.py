@@ -5,12 +5,17 @@
     stopped ──► starting ──► running ◄──► paused
        ▲            │           │           │
        └── stopping ◄───────────┴───────────┘
-    any of starting / running / paused / stopping ──► emergency ──► running (operator) | stopping
+    any state but emergency ──► emergency ──► running (operator) | stopping
 
 An emergency (a drawdown breach, a panic) halts the deployment until an operator resumes it or
-stops it; nothing moves it out of ``emergency`` by itself. The transition is checked and written
-in one transaction, so two callers racing to move the same deployment cannot both succeed from
-the same state.
+stops it; nothing moves it out of ``emergency`` by itself. A stopped deployment can be put in
+an emergency too (a panic while nothing runs): it then starts halted. The transition is checked
+and written in one transaction, so two callers racing to move the same deployment cannot both
+succeed from the same state.
+
+An operator's panic is also a :class:`PanicRequest`: ``tradeplay panic`` stores one per
+environment, the running deployment applies it (cancel, flatten) and marks it applied with
+what it did — so the command can tell the operator when, and whether, it happened.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from tradeplay.domain.errors import InvalidTransitionError, RejectedError
 from tradeplay.domain.values import Money, require_utc
 from tradeplay.store._transaction import Begin
 from tradeplay.store._upsert import insert_once
-from tradeplay.store.schema import deployments
+from tradeplay.store.schema import deployments, panic_requests
 
 
 class DeploymentState(StrEnum):
@@ -43,7 +48,7 @@ class DeploymentState(StrEnum):
 _D = DeploymentState
 LIFECYCLE: Final[Mapping[DeploymentState, frozenset[DeploymentState]]] = MappingProxyType(
     {
-        _D.STOPPED: frozenset({_D.STARTING}),
+        _D.STOPPED: frozenset({_D.STARTING, _D.EMERGENCY}),
         _D.STARTING: frozenset({_D.RUNNING, _D.STOPPING, _D.EMERGENCY}),
         _D.RUNNING: frozenset({_D.PAUSED, _D.STOPPING, _D.EMERGENCY}),
         _D.PAUSED: frozenset({_D.RUNNING, _D.STOPPING, _D.EMERGENCY}),
@@ -70,6 +75,19 @@ class Deployment:
     reason: str
     """Why it is in this state (e.g. the breach behind an emergency); empty when routine."""
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PanicRequest:
+    """An operator asked to cancel every order and close every position of ``environment``."""
+
+    id: int
+    environment: str
+    requested_at: datetime
+    applied_at: datetime | None = None
+    """When the running deployment applied it; ``None`` while it waits for one."""
+    detail: str = ""
+    """What applying it did (orders cancelled, positions closed)."""
 
 
 class DeploymentRecords:
@@ -137,6 +155,53 @@ class DeploymentRecords:
             query = query.where(deployments.c.environment == environment)
         with self._begin() as connection:
             return [_deployment(row) for row in connection.execute(query)]
+
+    def request_panic(self, environment: str, time: datetime) -> PanicRequest:
+        """Store an operator's panic for ``environment``, to be applied by the deployment."""
+        require_utc(time, f"panic of {environment} time")
+        row = {"environment": environment, "requested_at": time, "detail": ""}
+        with self._begin() as connection:
+            key = connection.execute(insert(panic_requests).values(row)).inserted_primary_key
+        assert key is not None  # an insert into a table with a primary key
+        return PanicRequest(id=int(key[0]), environment=environment, requested_at=time)
+
+    def pending_panics(self, environment: str) -> list[PanicRequest]:
+        """The panics of ``environment`` not applied yet, oldest first."""
+        query = (
+            select(panic_requests)
+            .where(
+                panic_requests.c.environment == environment,
+                panic_requests.c.applied_at.is_(None),
+            )
+            .order_by(panic_requests.c.id)
+        )
+        with self._begin() as connection:
+            return [PanicRequest(**row._mapping) for row in connection.execute(query)]
+
+    def panic_applied(self, request: PanicRequest, time: datetime, detail: str) -> None:
+        require_utc(time, f"panic of {request.environment} applied time")
+        with self._begin() as connection:
+            connection.execute(
+                update(panic_requests)
+                .where(panic_requests.c.id == request.id)
+                .values(applied_at=time, detail=detail)
+            )
+
+    def panics(self, environment: str) -> list[PanicRequest]:
+        """Every panic of ``environment``, applied or not, oldest first."""
+        query = (
+            select(panic_requests)
+            .where(panic_requests.c.environment == environment)
+            .order_by(panic_requests.c.id)
+        )
+        with self._begin() as connection:
+            return [PanicRequest(**row._mapping) for row in connection.execute(query)]
+
+    def panic(self, request_id: int) -> PanicRequest | None:
+        query = select(panic_requests).where(panic_requests.c.id == request_id)
+        with self._begin() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else PanicRequest(**row._mapping)
 
 
 def _row(

@@ -187,6 +187,17 @@ risk_events = Table(
     UniqueConstraint("environment", "rule", "time"),
 )
 
+panic_requests = Table(
+    "panic_requests",
+    metadata,
+    Column("id", _SERIAL, primary_key=True, autoincrement=True),
+    Column("environment", String(ENV), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=True),  # by the running deployment
+    Column("detail", Text(), nullable=False),  # what applying it did
+    Index(None, "environment", "applied_at"),
+)
+
 graduation_decisions = Table(
     "graduation_decisions",
     metadata,

@@ -83,6 +83,16 @@ class OrderRecords:
         with self._begin() as connection:
             return [_order(row) for row in connection.execute(query)]
 
+    def all(self, environment: str) -> list[Order]:
+        """Every order of the environment, oldest first (a reconciliation's full view)."""
+        query = (
+            select(orders)
+            .where(orders.c.environment == environment)
+            .order_by(orders.c.created_at, orders.c.client_order_id)
+        )
+        with self._begin() as connection:
+            return [_order(row) for row in connection.execute(query)]
+
     def changed_since(self, environment: str, since: datetime) -> list[Order]:
         """Orders updated at or after ``since``, in the order they changed."""
         require_utc(since, "since")
