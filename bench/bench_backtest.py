@@ -9,12 +9,15 @@ with next-open market fills, 0.055 % taker fee and 95 % of equity per entry; the
 stop-loss / 4 % take-profit bracket. Data: the generated sample market (a realistic random walk
 with volatility clustering; deterministic, no network). Timed: ``run_backtest`` — features,
 signals, engine, simulated exchange, trade list and equity curve — not report writing. The first
-run's compile (or cache load) time and the peak memory are reported. Exit 1 if a target is missed.
+run's compile (or cache load) time and the peak memory are reported, and the machine's load
+average before and after (timings on a shared machine are only comparable at a similar load).
+Exit 1 if a target is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -41,6 +44,7 @@ def main(argv: list[str]) -> int:
     configure_logging("warning", LogFormat.console)
     market = generate_sample_market(seed=11, minutes=args.rows)
     print(f"backtest benchmark: {len(market.candles):,} generated 1-minute bars")
+    print(f"load average before {_load()}")
     ok = True
     for name, target in TARGETS.items():
         backtest = Backtest(
@@ -72,7 +76,13 @@ def main(argv: list[str]) -> int:
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory {peak_mb:,.0f} MB (target < 1,024 MB)")
+    print(f"load average after {_load()} on {os.cpu_count()} cores")
     return 0 if ok and peak_mb < 1024 else 1
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine slows every figure."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -9,14 +9,16 @@ prices and positions, which the caller passes in.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tradeplay.domain.errors import InputError, LedgerImbalanceError
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import ZERO, Money, format_decimal, require_utc
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     """Balances of one account in ``coin``. Immutable: every change returns a new account."""
@@ -30,7 +32,8 @@ class Account:
     updated_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        if self.updated_at is not None:
+        # The message is only written for a time that is not already UTC (the usual case).
+        if self.updated_at is not None and self.updated_at.tzinfo is not UTC:
             require_utc(self.updated_at, f"{self.coin} account updated_at")
 
     @classmethod

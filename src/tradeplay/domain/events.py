@@ -21,13 +21,14 @@ OrderDeactivated     ``Deactivated``             a stop cancelled before it trig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeAlias
 
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.protection import Protection
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     ClientOrderId,
     Money,
@@ -50,9 +51,11 @@ class _OrderEventBase:
     time: datetime
 
     def __post_init__(self) -> None:
-        require_utc(self.time, f"{type(self).__name__} time")
+        if self.time.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(self.time, f"{type(self).__name__} time")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderSubmitted(_OrderEventBase):
     """We sent an order (or the simulated exchange received one). Starts an :class:`Order`."""
@@ -69,6 +72,7 @@ class OrderSubmitted(_OrderEventBase):
     """Stop-loss / take-profit to place as soon as this entry fills (resolved at the fill)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCreated(_OrderEventBase):
     """The venue has registered the order but not yet put it through matching."""
@@ -76,6 +80,7 @@ class OrderCreated(_OrderEventBase):
     order_id: OrderId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderAccepted(_OrderEventBase):
     """The order is working: resting in the book, or (a stop) waiting for its trigger."""
@@ -83,11 +88,13 @@ class OrderAccepted(_OrderEventBase):
     order_id: OrderId
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderTriggered(_OrderEventBase):
     """A stop order's trigger price was reached; it now becomes a market or limit order."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderFilled(_OrderEventBase):
     """One execution of the order. Partial or complete is decided by the order's quantities."""
@@ -103,6 +110,7 @@ class OrderFilled(_OrderEventBase):
             )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelled(_OrderEventBase):
     """Cancelled by us, by the venue (e.g. reduce-only, IOC remainder) or by the simulator."""
@@ -110,6 +118,7 @@ class OrderCancelled(_OrderEventBase):
     reason: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderRejected(_OrderEventBase):
     """Refused: the reason is the venue's or the simulator's, in words a trader can act on."""
@@ -117,6 +126,7 @@ class OrderRejected(_OrderEventBase):
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderDeactivated(_OrderEventBase):
     """A conditional order was cancelled before it triggered (Bybit ``Deactivated``)."""
@@ -124,6 +134,7 @@ class OrderDeactivated(_OrderEventBase):
     reason: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderExpired(_OrderEventBase):
     """The time in force ran out: the unfilled rest of an IOC / FOK order is gone."""
@@ -144,6 +155,7 @@ OrderEvent: TypeAlias = (
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FundingApplied:
     """A funding settlement for one position.

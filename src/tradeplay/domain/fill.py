@@ -7,9 +7,10 @@ or from the simulated exchange, never from an order-create response.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from tradeplay.domain.errors import InputError
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     ClientOrderId,
     Liquidity,
@@ -25,6 +26,7 @@ from tradeplay.domain.values import (
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fill:
     """An execution: ``qty`` of ``symbol`` bought or sold at ``price``.
@@ -57,7 +59,8 @@ class Fill:
                 f"fill {self.trade_id} of {self.symbol}: price {format_decimal(self.price)} "
                 "must be positive"
             )
-        require_utc(self.time, f"fill {self.trade_id} time")
+        if self.time.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(self.time, f"fill {self.trade_id} time")
 
     @property
     def signed_qty(self) -> Quantity:

@@ -123,7 +123,7 @@ class Instrument:
             raise InstrumentRuleError(
                 f"{self.symbol}: price {format_decimal(price)} must be positive"
             )
-        return _to_grid(price, self.tick_size, mode, f"{self.symbol}: price", "the tick size")
+        return _to_grid(price, self.tick_size, mode, (self.symbol, "price", "the tick size"))
 
     def round_qty(self, qty: Quantity, mode: Rounding = Rounding.DOWN) -> Quantity:
         """``qty`` on the step grid; :attr:`Rounding.REFUSE` raises if it is not already."""
@@ -131,7 +131,7 @@ class Instrument:
             raise InstrumentRuleError(
                 f"{self.symbol}: quantity {format_decimal(qty)} must not be negative"
             )
-        return _to_grid(qty, self.qty_step, mode, f"{self.symbol}: quantity", "the quantity step")
+        return _to_grid(qty, self.qty_step, mode, (self.symbol, "quantity", "the quantity step"))
 
     # ---------------------------------------------------------------- rule checks
 
@@ -239,16 +239,23 @@ class Instrument:
         return min(self.max_leverage, self.tier_for(position_value).max_leverage)
 
 
-def _to_grid(value: Decimal, step: Decimal, mode: Rounding, subject: str, rule: str) -> Decimal:
-    """Round ``value`` (≥ 0) to a multiple of ``step``; the result carries the step's exponent."""
+def _to_grid(
+    value: Decimal, step: Decimal, mode: Rounding, words: tuple[Symbol, str, str]
+) -> Decimal:
+    """Round ``value`` (≥ 0) to a multiple of ``step``; the result carries the step's exponent.
+
+    ``words``: the symbol, what the value is and the grid's name, for the refusal's message
+    (written only when refused: every order and every sizing passes through here).
+    """
     remainder = value % step
     down = value - remainder
     if remainder == 0:
         return down.quantize(step)
     up = down + step
     if mode is Rounding.REFUSE:
+        symbol, what, rule = words
         raise InstrumentRuleError(
-            f"{subject} {format_decimal(value)} is not a multiple of {rule} "
+            f"{symbol}: {what} {format_decimal(value)} is not a multiple of {rule} "
             f"{format_decimal(step)} (nearest valid: {format_decimal(down)} or "
             f"{format_decimal(up)})"
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Final, assert_never
@@ -36,6 +36,7 @@ from tradeplay.domain.events import (
     OrderSubmitted,
     OrderTriggered,
 )
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     ZERO,
     ClientOrderId,
@@ -70,7 +71,7 @@ class OrderStatus(StrEnum):
     @property
     def is_final(self) -> bool:
         """No event can change an order in this status."""
-        return not TRANSITIONS[self]
+        return self in _FINAL_STATUSES
 
 
 _S = OrderStatus
@@ -131,6 +132,9 @@ TRANSITIONS: Final[Mapping[OrderStatus, frozenset[OrderStatus]]] = MappingProxyT
 )
 """The one order-status transition table: status → statuses it may move to next."""
 
+_FINAL_STATUSES: Final = frozenset(status for status, after in TRANSITIONS.items() if not after)
+"""The statuses the table lets nothing follow (asked per order and per fill, so kept as a set)."""
+
 
 def check_transition(order_ref: str, current: OrderStatus, target: OrderStatus) -> None:
     """Raise :class:`InvalidTransitionError` naming the order, ``current`` and ``target``."""
@@ -147,6 +151,7 @@ def check_transition(order_ref: str, current: OrderStatus, target: OrderStatus) 
 _CLIENT_ORDER_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Order:
     """An order as we know it. Immutable: :meth:`apply` returns the next version.
@@ -176,8 +181,11 @@ class Order:
     """Why the order was rejected, cancelled or deactivated, when known."""
 
     def __post_init__(self) -> None:
-        require_utc(self.created_at, f"order {self.client_order_id} created_at")
-        require_utc(self.updated_at, f"order {self.client_order_id} updated_at")
+        # The messages are only written for a time that is not already UTC (the usual case).
+        if self.created_at.tzinfo is not UTC:
+            require_utc(self.created_at, f"order {self.client_order_id} created_at")
+        if self.updated_at.tzinfo is not UTC:
+            require_utc(self.updated_at, f"order {self.client_order_id} updated_at")
         problems = shape_problems(self)
         if problems:
             raise OrderRejectedError(
@@ -325,21 +333,23 @@ def shape_problems(order: Order | OrderSubmitted) -> list[str]:
     The same rules for an order being sent (:class:`OrderSubmitted`, checked by an exchange
     before it builds anything) and for an :class:`Order` record.
     """
-    kind = order.order_type
+    kind, price, trigger = order.order_type, order.price, order.trigger_price
+    limit, conditional = kind.has_limit_price, kind.is_conditional
     problems: list[str] = []
     if not _CLIENT_ORDER_ID.match(order.client_order_id):
         problems.append("the client order id must be 1 to 36 letters, digits, '_' or '-'")
-    if not order.qty > 0:
+    if not order.qty > ZERO:
         problems.append(f"quantity {format_decimal(order.qty)} must be positive")
-    if kind.has_limit_price != (order.price is not None):
-        need = "needs a limit price" if kind.has_limit_price else "takes no limit price"
+    if limit != (price is not None):
+        need = "needs a limit price" if limit else "takes no limit price"
         problems.append(f"a {kind} order {need}")
-    if kind.is_conditional != (order.trigger_price is not None):
-        need = "needs a trigger price" if kind.is_conditional else "takes no trigger price"
+    if conditional != (trigger is not None):
+        need = "needs a trigger price" if conditional else "takes no trigger price"
         problems.append(f"a {kind} order {need}")
-    for name, value in (("price", order.price), ("trigger price", order.trigger_price)):
-        if value is not None and not value > 0:
-            problems.append(f"{name} {format_decimal(value)} must be positive")
-    if order.time_in_force is TimeInForce.POST_ONLY and not kind.has_limit_price:
+    if price is not None and not price > ZERO:
+        problems.append(f"price {format_decimal(price)} must be positive")
+    if trigger is not None and not trigger > ZERO:
+        problems.append(f"trigger price {format_decimal(trigger)} must be positive")
+    if not limit and order.time_in_force is TimeInForce.POST_ONLY:
         problems.append(f"post-only needs a limit price; a {kind} order has none")
     return problems

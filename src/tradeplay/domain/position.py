@@ -26,13 +26,14 @@ and :attr:`Position.net_pnl` combines them. Bybit's ``cumRealisedPnl`` is the ne
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Final
 
 from tradeplay.domain.errors import ConfigError, InputError, StateCorruptionError
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     ZERO,
     Money,
@@ -51,6 +52,7 @@ _COST_QUANTUM: Final = Decimal(1).scaleb(_COST_EXPONENT)
 _CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Position:
     """The position in one symbol. ``size`` is signed: positive long, negative short."""
@@ -73,19 +75,18 @@ class Position:
                 f"{self.symbol}: hedge-mode positions are not supported yet; run the account in "
                 "one-way mode (Bybit positionIdx 0)"
             )
-        if (self.size > 0) != (self.cost_basis > 0) or (self.size < 0) != (self.cost_basis < 0):
+        size, cost, entry = self.size, self.cost_basis, self.entry_price
+        if (size > ZERO) != (cost > ZERO) or (size < ZERO) != (cost < ZERO):
             raise StateCorruptionError(
-                f"{self.symbol}: position size {format_decimal(self.size)} and cost basis "
-                f"{format_decimal(self.cost_basis)} must have the same sign"
+                f"{self.symbol}: position size {format_decimal(size)} and cost basis "
+                f"{format_decimal(cost)} must have the same sign"
             )
-        if (self.size == 0) != (self.entry_price is None) or (
-            self.entry_price is not None and not self.entry_price > 0
-        ):
+        if (size == ZERO) != (entry is None) or (entry is not None and not entry > ZERO):
             raise StateCorruptionError(
                 f"{self.symbol}: a position of size {format_decimal(self.size)} cannot have "
                 f"entry price {self.entry_price}"
             )
-        if self.updated_at is not None:
+        if self.updated_at is not None and self.updated_at.tzinfo is not UTC:
             require_utc(self.updated_at, f"{self.symbol} position updated_at")
 
     # ---------------------------------------------------------------- views
@@ -128,9 +129,10 @@ class Position:
             raise InputError(
                 f"fill {fill.trade_id} of {fill.symbol} cannot change the {self.symbol} position"
             )
-        if self.size == 0 or (self.size > 0) == (fill.signed_qty > 0):
-            return self._added(fill)
-        return self._reduced(fill)
+        signed = fill.signed_qty
+        if self.size == 0 or (self.size > 0) == (signed > 0):
+            return self._added(fill, signed)
+        return self._reduced(fill, signed)
 
     def apply_funding(self, event: FundingApplied) -> Position:
         """Add a funding settlement (positive payment = paid) to the running total."""
@@ -140,21 +142,22 @@ class Position:
             )
         return replace(self, funding_paid=self.funding_paid + event.payment, updated_at=event.time)
 
-    def _added(self, fill: Fill) -> Position:
+    def _added(self, fill: Fill, signed: Quantity) -> Position:
         """Open or grow: the entry becomes the quantity-weighted average."""
-        size = self.size + fill.signed_qty
-        cost = self.cost_basis + fill.signed_qty * fill.price
+        size = self.size + signed
+        cost = self.cost_basis + signed * fill.price
         return self._after(fill, size, _CONTEXT.divide(cost, size), cost, self.realized_pnl)
 
-    def _reduced(self, fill: Fill) -> Position:
-        """Shrink, close, or close and open the other side with what is left of the fill."""
-        closing = min(fill.qty, self.qty) * fill.side.sign
+    def _reduced(self, fill: Fill, signed: Quantity) -> Position:
+        """Shrink, close, or close and open the other side with what is left of the fill
+        (``signed``: its signed quantity)."""
+        closing = min(fill.qty, self.qty) * (1 if signed > 0 else -1)
         released = self._released_by(abs(closing))
         # Cash view: the closing trade receives -closing * price; the cost basis it releases
         # was paid when the position was opened. The difference is the realized PnL.
         realized = -closing * fill.price - released
         size, cost, entry = self.size + closing, self.cost_basis - released, self.entry_price
-        opening = fill.signed_qty - closing
+        opening = signed - closing
         if opening != 0:  # flip: the rest opens the other side at the fill price
             size, cost, entry = opening, opening * fill.price, fill.price
         elif size == 0:

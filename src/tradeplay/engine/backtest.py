@@ -89,7 +89,7 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     fired[: backtest.warm_up] = False
     calls = _Calls(fired)
     signal_rows = np.column_stack([output.signals[rule] for rule in RULES])
-    names = list(output.columns)
+    columns = list(output.columns.items())
     minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
     lookback, bar_ms = _closes_lookback(backtest.play), backtest.play.play.timeframe.ms
     watches = _watches_equity(backtest.limits)
@@ -97,26 +97,28 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     # changes nothing the engine decides unless it reacts to fills (trailing stop, holding
     # time, Kelly sizing): live, its call on that bar would do nothing either. So unless it
     # reacts, the exchange runs straight through such events to the next bar the engine sees.
-    through = not engine.reacts_to_fills
+    reacts = engine.reacts_to_fills  # the play's settings: it does not change during the run
+    through = not reacts
     segments: list[Segment] = []
     start = reported = 0
-    while start < len(bars):
-        stop = calls.next(start, engine.wake_at(), len(bars))
+    n = len(bars)
+    while start < n:
+        wake = engine.wake_at()
+        stop = calls.next(start, wake, n)
         result = exchange.advance(bars, start, stop, minutes=minutes, through_events=through)
         segments.extend(result.segments)
         if watches:
             engine.observe_equity(bars[start : result.end, 0].astype(np.int64), result.equity)
         bar = result.bar
         start = result.end
-        if bar >= backtest.warm_up and (
-            fired[bar] or bar == engine.wake_at() or engine.reacts_to_fills or start == len(bars)
-        ):
+        # ``wake`` is still the engine's answer: only the engine's own call can change it.
+        if bar >= backtest.warm_up and (fired[bar] or bar == wake or reacts or start == n):
             clock.set_ms(int(bars[bar, 0]) + bar_ms)
             signals = dict(zip(RULES, signal_rows[bar].tolist(), strict=True))
-            columns = {name: float(output.columns[name][bar]) for name in names}
-            engine.on_bar_close(bar, signals, columns, bars[max(0, bar - lookback) : bar + 1, 4])
-        if progress is not None and (start - reported >= len(bars) // 200 or start == len(bars)):
-            progress(start, len(bars))
+            values = {name: column.item(bar) for name, column in columns}
+            engine.on_bar_close(bar, signals, values, bars[max(0, bar - lookback) : bar + 1, 4])
+        if progress is not None and (start - reported >= n // 200 or start == n):
+            progress(start, n)
             reported = start
     closed = exchange.close_at_last_price() is not None
     final_wallet = float(exchange.account().wallet_balance) if closed else None

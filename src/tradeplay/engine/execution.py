@@ -22,12 +22,14 @@ from tradeplay.domain.events import OrderEvent, OrderRejected, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.position import Position
 from tradeplay.domain.protection import Protection
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import ClientOrderId, OrderType, Side, Symbol
 from tradeplay.engine.journal import Decision, Detail, Journal
 from tradeplay.engine.strategy import Intent
 from tradeplay.ports import Exchange
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EntryPlan:
     """A sized, risk-checked entry ready to send (the engine builds it; see engine.py)."""

@@ -13,9 +13,11 @@ from decimal import Decimal
 
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.position import Position
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import ZERO, Money, Price, Quantity, Symbol, format_decimal
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SymbolExposure:
     """One symbol's position: ``size`` is signed (positive long, negative short)."""
@@ -35,6 +37,7 @@ class SymbolExposure:
         return abs(self.size) * self.mark_price
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Exposure:
     """The open positions of one environment (flat symbols may be left out)."""

@@ -13,6 +13,8 @@ from typing import Protocol, TypeAlias
 
 import structlog
 
+from tradeplay.domain.slots import quick_init
+
 log = structlog.get_logger(__name__)
 
 
@@ -29,6 +31,7 @@ into words only when someone reads it (for every entry of a backtest, that cost 
 deciding)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One step of an instruction sequence and how it ended."""

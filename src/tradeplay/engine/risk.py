@@ -25,12 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Final, NamedTuple, TypeAlias
 
 from tradeplay.domain.errors import ConfigError, InputError, InstrumentRuleError
 from tradeplay.domain.instrument import Instrument, Rounding
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     HUNDRED,
     ZERO,
@@ -78,6 +79,7 @@ class RiskLimits:
             raise ConfigError(f"risk limit max_leverage {self.max_leverage} is below 1")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RiskState:
     """What the limits measure against: equity, its peak, the UTC day's start, the halt."""
@@ -156,6 +158,7 @@ class RiskState:
         return replace(self, halted=False, halt_reason="", equity_peak=self.equity)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IntendedOrder:
     """An order about to be sent: what the risk check needs to know about it."""
@@ -171,7 +174,8 @@ class IntendedOrder:
     reduce_only: bool = False
 
     def __post_init__(self) -> None:
-        require_utc(self.time, f"{self.instrument.symbol} order time")
+        if self.time.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(self.time, f"{self.instrument.symbol} order time")
         if not (self.qty > 0 and self.price > 0):
             raise InputError(
                 f"{self.instrument.symbol}: an order needs a positive quantity and price, got "
@@ -179,6 +183,7 @@ class IntendedOrder:
             )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Allow:
     """Send the order as intended."""

@@ -51,6 +51,7 @@ import numpy.typing as npt
 
 from tradeplay.domain.errors import InputError, InstrumentRuleError
 from tradeplay.domain.instrument import Instrument, Rounding
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import (
     HUNDRED,
@@ -71,6 +72,7 @@ YEAR: Final = timedelta(days=365)
 _CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Sized:
     """An order quantity on the step grid, its value at ``price``, and how it was reached."""

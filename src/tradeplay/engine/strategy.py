@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from tradeplay.domain.values import PositionSide
 
@@ -26,7 +26,10 @@ class Intent(StrEnum):
 
     @property
     def is_entry(self) -> bool:
-        return self in (Intent.ENTER_LONG, Intent.ENTER_SHORT)
+        return self in _ENTRIES
+
+
+_ENTRIES: Final = frozenset({Intent.ENTER_LONG, Intent.ENTER_SHORT})
 
 
 class Step(NamedTuple):

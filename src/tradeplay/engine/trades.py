@@ -56,9 +56,10 @@ class TradeBuilder:
         realized_of: RealizedOf,
     ) -> None:
         self._symbol = symbol
-        self._bars = bars
         # Contiguous, so finding a fill's bar is one binary search, not a walk of a strided view.
         self._opens = np.ascontiguousarray(bars[:, 0])
+        self._highs = np.ascontiguousarray(bars[:, 2])  # excursions: one contiguous read each
+        self._lows = np.ascontiguousarray(bars[:, 3])
         self._funding = funding
         self._reason_of = reason_of
         self._realized_of = realized_of
@@ -67,32 +68,34 @@ class TradeBuilder:
         self._open: _Open | None = None
         self.trades: list[TradeRecord] = []
 
-    def add(self, fill: Fill) -> None:
+    def add(self, fill: Fill, bar: int | None = None) -> None:
         """Book ``fill``: the part that reduces the position first, then the part that opens.
 
-        Each part carries the fill's fee in proportion to its quantity.
+        Each part carries the fill's fee in proportion to its quantity. ``bar``: the index of
+        the bar the fill happened in, when the caller has it (else it is looked up).
         """
+        at = self._bar_of(fill.time) if bar is None else bar
         before = self._size
         against = before != 0 and (before > 0) != (fill.side.sign > 0)
         closing = min(fill.qty, abs(before)) if against else ZERO
         if closing:
-            self._book_exit(fill, closing, fill.fee * closing / fill.qty)
+            self._book_exit(fill, closing, fill.fee * closing / fill.qty, at)
         opening = fill.qty - closing
         if opening:
-            self._book_entry(fill, opening, fill.fee * opening / fill.qty)
+            self._book_entry(fill, opening, fill.fee * opening / fill.qty, at)
 
-    def _book_entry(self, fill: Fill, qty: Decimal, fee: Decimal) -> None:
+    def _book_entry(self, fill: Fill, qty: Decimal, fee: Decimal, bar: int) -> None:
         self._size += qty * fill.side.sign
         if self._open is None:
             side = PositionSide.LONG if fill.side.sign > 0 else PositionSide.SHORT
-            self._open = _Open(side, fill.time, self._bar_of(fill.time))
+            self._open = _Open(side, fill.time, bar)
         trade = self._open
         trade.entry_qty += qty
         trade.entry_value += qty * fill.price
         trade.fees += fee
         trade.max_qty = max(trade.max_qty, abs(self._size))
 
-    def _book_exit(self, fill: Fill, qty: Decimal, fee: Decimal) -> None:
+    def _book_exit(self, fill: Fill, qty: Decimal, fee: Decimal, bar: int) -> None:
         self._size += qty * fill.side.sign
         trade = self._open
         assert trade is not None  # a reducing fill needs an open position
@@ -102,12 +105,11 @@ class TradeBuilder:
         trade.fees += fee
         trade.exit_reason = self._reason_of(fill)
         if self._size == 0:
-            self.trades.append(self._close(trade, fill.time))
+            self.trades.append(self._close(trade, fill.time, bar))
             self._open = None
 
-    def _close(self, trade: _Open, exit_time: datetime) -> TradeRecord:
+    def _close(self, trade: _Open, exit_time: datetime, exit_bar: int) -> TradeRecord:
         entry_price = trade.entry_value / trade.entry_qty
-        exit_bar = self._bar_of(exit_time)
         mae, mfe = self._excursions(trade.side, entry_price, trade.entry_bar, exit_bar)
         funding = self._funding(trade.entry_time, exit_time)
         return TradeRecord(
@@ -134,12 +136,17 @@ class TradeBuilder:
         ms = int(time.timestamp() * 1000)
         return max(0, int(self._opens.searchsorted(ms, side="right")) - 1)
 
+    def bars_of(self, fills: Sequence[Fill]) -> list[int]:
+        """The bar of each fill (as :meth:`add` looks it up), in one vectorised search."""
+        ms = np.fromiter((int(f.time.timestamp() * 1000) for f in fills), np.int64, len(fills))
+        found = np.maximum(self._opens.searchsorted(ms, side="right") - 1, 0)
+        return [int(bar) for bar in found.tolist()]
+
     def _excursions(
         self, side: PositionSide, entry: Decimal, first: int, last: int
     ) -> tuple[Decimal, Decimal]:
-        span = self._bars[first : last + 1]
-        low = to_decimal(float(span[:, 3].min()), "low")
-        high = to_decimal(float(span[:, 2].max()), "high")
+        low = to_decimal(float(self._lows[first : last + 1].min()), "low")
+        high = to_decimal(float(self._highs[first : last + 1].max()), "high")
         if side is PositionSide.LONG:
             return max(ZERO, entry - low), max(ZERO, high - entry)
         return max(ZERO, high - entry), max(ZERO, entry - low)
@@ -158,6 +165,6 @@ def build_trades(
     builder = TradeBuilder(
         symbol, bars=bars, funding=funding, reason_of=reason_of, realized_of=realized_of
     )
-    for fill in fills:
-        builder.add(fill)
+    for fill, bar in zip(fills, builder.bars_of(fills), strict=True):
+        builder.add(fill, bar)
     return builder.trades

@@ -108,6 +108,9 @@ class Ids:
         return ClientOrderId(f"{origin.value}-{self._system}")
 
 
+_MEETS_THE_OPEN: Final = frozenset({Stage.MARKET, Stage.ARRIVING})
+
+
 class WorkingOrder:
     """One open order and how it waits for the market."""
 
@@ -254,8 +257,10 @@ class OrderBook:
     def __init__(self) -> None:
         self._orders: dict[ClientOrderId, WorkingOrder] = {}
         self._used: set[ClientOrderId] = set()
-        self.finished: list[WorkingOrder] = []
-        """Orders that left the book (filled, cancelled, expired …), in the order they left."""
+        self.finished: list[Order] = []
+        """Orders that left the book (filled, cancelled, expired …), in the order they left, as
+        the immutable records they end as: nothing changes a final order, and a long run keeps
+        tens of thousands of them (a record is lighter to keep than the working state)."""
 
     def __iter__(self) -> Iterator[WorkingOrder]:
         return iter(list(self._orders.values()))
@@ -277,13 +282,13 @@ class OrderBook:
     def discard(self, order: WorkingOrder) -> None:
         """Take an order that reached a final status out of the book (it stays in ``finished``)."""
         if self._orders.pop(order.client_order_id, None) is order:
-            self.finished.append(order)
+            self.finished.append(order.to_order())
 
     def needs_walk(self) -> bool:
         """An order must meet the market at the next open (no scan can skip that bar)."""
-        if not self._orders:
+        if not self._orders:  # the usual case between orders: no generator to start
             return False
-        return any(o.stage in (Stage.MARKET, Stage.ARRIVING) for o in self._orders.values())
+        return any(order.stage in _MEETS_THE_OPEN for order in self._orders.values())
 
     def levels(self) -> tuple[float, float]:
         """``(up, down)``: the lowest level fired by a rise, the highest fired by a fall."""

@@ -181,6 +181,9 @@ class Clearing:
     def _refresh_liquidation(self) -> None:
         self._line = None  # the wallet or the position changed
         position = self.position
+        if position.is_flat:  # nothing to liquidate (what both margin modes below conclude)
+            self.liquidation_level = None
+            return
         price: Price | None = None
         isolated = self.mode is MarginMode.ISOLATED
         buffer = self._isolated_margin() if isolated else self.ledger.wallet_balance
@@ -191,7 +194,7 @@ class Clearing:
             pass
         elif isolated:
             price = margin.isolated_liquidation_price(self.instrument, position, buffer)
-        elif not position.is_flat:
+        else:
             price = margin.cross_liquidation_price(self.instrument, position, wallet_balance=buffer)
         if price is None:
             self.liquidation_level = None

@@ -59,6 +59,7 @@ from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order, OrderStatus
 from tradeplay.domain.position import Position
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import ClientOrderId, Liquidity, Price, Side, Symbol, utc_from_ms
 from tradeplay.ports import TradingStop
 from tradeplay.sim._scan import CANDIDATE, QUIET, scan
@@ -81,6 +82,7 @@ account is the line equity = ``a + s × close``, with ``s`` the position size an
 cost basis, as floats (``a`` = wallet − cost basis, computed exactly before the conversion)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AdvanceResult:
     """What one :meth:`SimulatedExchange.advance` call processed and what happened."""
@@ -243,7 +245,7 @@ class SimulatedExchange:
     def orders(self) -> Sequence[Order]:
         """Every order the exchange has seen, finished ones first (in the order they finished),
         then the working ones: the run's order record."""
-        return tuple(o.to_order() for o in (*self._book.finished, *self._book))
+        return (*self._book.finished, *(o.to_order() for o in self._book))
 
     def fills(self) -> Sequence[Fill]:
         """Every execution so far, in order: the run's fill record (fingerprinted by reports)."""

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
 from typing import Final, TypeAlias
@@ -48,6 +48,7 @@ from tradeplay.domain.errors import InputError, LedgerImbalanceError
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.position import Position
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import (
     ZERO,
     MarginMode,
@@ -72,6 +73,7 @@ class EntryKind(StrEnum):
     INSURANCE = "insurance"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     """One change of the wallet balance: ``amount`` > 0 in, < 0 out."""
@@ -83,10 +85,15 @@ class LedgerEntry:
     symbol: Symbol = ""
 
     def __post_init__(self) -> None:
-        require_utc(self.time, f"ledger entry {self.reference} time")
+        if self.time.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(self.time, f"ledger entry {self.reference} time")
 
 
-_Row: TypeAlias = tuple[datetime, EntryKind, Money, str, Symbol]
+_Row: TypeAlias = tuple[datetime, str, Money, str, Symbol]
+"""``(time, kind's value, amount, reference, symbol)``. The kind is kept as its text: a tuple of
+plain values is one the garbage collector stops tracking, and a run keeps tens of thousands of
+rows alive (an enum member would keep each one under watch at every full collection)."""
+_KINDS: Final = {kind.value: kind for kind in EntryKind}
 
 
 class Ledger:
@@ -141,10 +148,13 @@ class Ledger:
 
     def entries(self, kind: EntryKind | None = None) -> tuple[LedgerEntry, ...]:
         """All entries in booking order, or those of one ``kind``."""
+        wanted = None if kind is None else kind.value
         return tuple(
-            LedgerEntry(time=time, kind=kind_, amount=amount, reference=reference, symbol=symbol)
+            LedgerEntry(
+                time=time, kind=_KINDS[kind_], amount=amount, reference=reference, symbol=symbol
+            )
             for time, kind_, amount, reference, symbol in self._rows
-            if kind is None or kind_ is kind
+            if wanted is None or kind_ == wanted
         )
 
     def equity(self, unrealized_pnl: Money) -> Money:
@@ -165,13 +175,14 @@ class Ledger:
     def account(self) -> Account:
         """The domain :class:`Account` view (an insurance credit counts as realized PnL)."""
         if self._account is None:
+            totals = self._totals  # read directly: this view is rebuilt after every booking
             self._account = Account(
                 coin=self.coin,
                 wallet_balance=self._wallet,
-                net_deposits=self.deposits,
-                realized_pnl=self.realized_pnl + self.insurance_credit,
-                fees_paid=self.fees_paid + self.liquidation_fees,
-                funding_paid=self.funding_paid,
+                net_deposits=totals[EntryKind.DEPOSIT],
+                realized_pnl=totals[EntryKind.REALIZED_PNL] + totals[EntryKind.INSURANCE],
+                fees_paid=-totals[EntryKind.FEE] - totals[EntryKind.LIQUIDATION_FEE],
+                funding_paid=-totals[EntryKind.FUNDING],
                 updated_at=self._rows[-1][0] if self._rows else None,
             )
         return self._account
@@ -233,8 +244,9 @@ class Ledger:
     def _append(
         self, time: datetime, kind: EntryKind, amount: Money, reference: str, symbol: Symbol = ""
     ) -> None:
-        require_utc(time, f"ledger entry {reference} time")
-        self._rows.append((time, kind, amount, reference, symbol))
+        if time.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(time, f"ledger entry {reference} time")
+        self._rows.append((time, kind.value, amount, reference, symbol))
         self._account = None
         self._totals[kind] = _CONTEXT.add(self._totals[kind], amount)
         self._wallet = _CONTEXT.add(self._wallet, amount)

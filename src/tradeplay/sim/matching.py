@@ -192,6 +192,8 @@ class Matcher:
 
     def _fire_at(self, price: float, origin: float) -> None:
         """Fire everything satisfied at ``price``, in the order a move from ``origin`` meets it."""
+        if not self._triggers():
+            return  # nothing can fire (the usual open of a bar with only a market order)
         handled: set[Target] = set()
         while (trigger := first_at(self._triggers(), price, origin, handled)) is not None:
             handled.add(trigger.target)

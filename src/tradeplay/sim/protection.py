@@ -53,7 +53,7 @@ class PositionGuard:
     this is what the exchange holds on the position once it exists.)
     """
 
-    __slots__ = ("_tick", "stop_loss", "take_profit", "trail", "trailing_activation")
+    __slots__ = ("_tick", "_trailing", "stop_loss", "take_profit", "trail", "trailing_activation")
 
     def __init__(self, instrument: Instrument) -> None:
         self._tick = instrument.tick_size
@@ -61,23 +61,27 @@ class PositionGuard:
         self.stop_loss: Price | None = None
         self.trailing_activation: Price | None = None
         self.trail: NDArray[np.float64] = np.zeros(5, dtype=np.float64)
+        self._trailing = False
+        """``trail[TRAIL_SIDE] != 0``, kept as a Python bool: asked several times per bar walked,
+        and reading a numpy element costs more. Only this class sets the side (the scan moves
+        the extreme and the activation flag), and ``trail`` is all zeros while it is 0."""
 
     # ---------------------------------------------------------------- views
 
     @property
     def trailing_distance(self) -> Price | None:
-        if self.trail[TRAIL_SIDE] == 0:
+        if not self._trailing:
             return None
         return Decimal(int(self.trail[TRAIL_DISTANCE])) * self._tick
 
     @property
     def trailing(self) -> bool:
         """Whether a trailing stop is set (active or waiting for its activation price)."""
-        return bool(self.trail[TRAIL_SIDE] != 0)
+        return self._trailing
 
     @property
     def is_empty(self) -> bool:
-        return self.take_profit is None and self.stop_loss is None and self.trail[TRAIL_SIDE] == 0
+        return self.take_profit is None and self.stop_loss is None and not self._trailing
 
     def as_trading_stop(self, symbol: str) -> TradingStop:
         return TradingStop(
@@ -97,7 +101,7 @@ class PositionGuard:
         if self.stop_loss is not None:
             legs.append((Origin.STOP_LOSS, self._ticks(self.stop_loss), not long))
         trail = self.trail
-        if trail[TRAIL_SIDE] != 0 and trail[TRAIL_ACTIVE] > 0:
+        if self._trailing and trail[TRAIL_ACTIVE] > 0:
             offset = trail[TRAIL_DISTANCE] * trail[TRAIL_SIDE]
             legs.append((Origin.TRAILING_STOP, trail[TRAIL_EXTREME] - offset, not long))
         return legs
@@ -125,10 +129,10 @@ class PositionGuard:
 
         Returns whether the trailing stop moved.
         """
+        if not self._trailing:
+            return False
         trail = self.trail
         side = trail[TRAIL_SIDE]
-        if side == 0:
-            return False
         if trail[TRAIL_ACTIVE] == 0:
             if (price - trail[TRAIL_ACTIVATION]) * side < 0:
                 return False
@@ -149,11 +153,14 @@ class PositionGuard:
         else:
             self.trail[:] = 0.0
             self.trailing_activation = None
+            self._trailing = False
 
     def clear(self) -> None:
         """The position closed: every leg goes."""
         self.take_profit = self.stop_loss = self.trailing_activation = None
-        self.trail[:] = 0.0
+        if self._trailing:  # otherwise the array is all zeros already
+            self.trail[:] = 0.0
+            self._trailing = False
 
     def replace(
         self, stop: TradingStop, instrument: Instrument, size: Quantity, last: Price
@@ -172,7 +179,12 @@ class PositionGuard:
         trail = _trail_state(instrument, stop, long, last)
         self.take_profit, self.stop_loss = stop.take_profit, stop.stop_loss
         self.trailing_activation = stop.trailing_activation if stop.trailing_distance else None
-        self.trail[:] = trail
+        if trail is not None:
+            self.trail[:] = trail
+            self._trailing = True
+        elif self._trailing:  # the trailing stop is removed
+            self.trail[:] = 0.0
+            self._trailing = False
 
     def _ticks(self, price: Price) -> float:
         return float(price / self._tick)
@@ -196,16 +208,16 @@ def _check_leg(
 
 def _trail_state(
     instrument: Instrument, stop: TradingStop, long: bool, last: Price
-) -> NDArray[np.float64]:
-    """The scan's trailing array for ``stop`` (all zeros when it sets no trailing stop)."""
-    trail = np.zeros(5, dtype=np.float64)
+) -> NDArray[np.float64] | None:
+    """The scan's trailing array for ``stop``; ``None`` when it sets no trailing stop."""
     distance, activation = stop.trailing_distance, stop.trailing_activation
     if not distance:
         if activation is not None:
             raise OrderRejectedError(
                 f"{instrument.symbol}: a trailing activation price needs a trailing distance"
             )
-        return trail
+        return None
+    trail = np.zeros(5, dtype=np.float64)
     tick = instrument.tick_size
     instrument.round_price(distance, Rounding.REFUSE)  # positive and a whole number of ticks
     side = 1.0 if long else -1.0
