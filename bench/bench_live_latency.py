@@ -1,7 +1,7 @@
 """The live path's internal latency: closed-bar message in → order request out (not in pytest).
 
     .venv/bin/python bench/bench_live_latency.py              # every play in bench/plays
-    .venv/bin/python bench/bench_live_latency.py --bars 1200
+    .venv/bin/python bench/bench_live_latency.py --bars 600   # a quick look (about 15 orders)
 
 A play runs in ``demo`` mode — the real live path: the Bybit adapter over HTTP and WebSocket,
 the preflight, warm-up, supervised streams, the runner and the engine — against the local
@@ -12,17 +12,21 @@ step. Two timestamps (``perf_counter_ns``, the adapter's latency probe) bound wh
   is parsed), and
 * when the order-create request is **handed to the transport** (signed and sent by ccxt next).
 
-Between them: kline parsing, the bar queue to the engine's thread, the market refresh (orders,
-position, balance over loopback REST), features, rules, monitors, sizing, risk and the order's
-request building. Only the first order after each bar counts (a second one waits for the
-first's answer). Figures: median and 99th percentile per play; exit 1 if any p99 misses
-:data:`P99_TARGET_MS`.
+Between them: kline parsing, the bar queue to the engine's thread, features, rules, the
+monitors' reads of the position and the balance, sizing, risk and the order's request
+building. The reads are served from the account's private streams (``position``, ``wallet``,
+``order``, ``execution``, kept in ``AccountView``); they go to REST only when the view cannot
+vouch for itself (an order or a fill still on its way, a bar that reached a stop or a funding
+time), which is rare on a bar that trades. Only the first order after each bar counts (a second
+one waits for the first's answer). Figures: median and 99th percentile per play; exit 1 if any
+p99 misses :data:`P99_TARGET_MS`. The default 4,000 bars give about a hundred orders per play,
+the fewest for which a 99th percentile is more than the single slowest order.
 
-Bars are paced (``--bar-interval-ms``, default 50 ms, twenty times a second): each bar costs
-the account a ``position/list`` and a ``wallet-balance`` read, each limited by Bybit to 50 per
-second per account, and the adapter's rate limiter rightly holds requests beyond that. Replayed
-faster, the figure would be the limiter's waits (about 20 ms), not the live path's latency; a
-live 1-minute play sees one bar a minute.
+Bars are paced (``--bar-interval-ms``, default 25 ms, forty times a second). With no REST read
+per bar the account's rate limits no longer bound the pace; what does is CPU: the emulator in
+its own process publishes every bar, and a faster replay only measures how the runner, the
+emulator and whatever else runs on the machine share its cores (the figure is sensitive to
+that: state the load with it). A live 1-minute play sees one bar a minute.
 """
 
 from __future__ import annotations
@@ -195,9 +199,9 @@ def wait_until_listening(handle: EmulatorThread) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bars", type=int, default=600, help="live bars per play")
+    parser.add_argument("--bars", type=int, default=4000, help="live bars per play")
     parser.add_argument(
-        "--bar-interval-ms", type=float, default=50.0, help="time between two replayed bars"
+        "--bar-interval-ms", type=float, default=25.0, help="time between two replayed bars"
     )
     parser.add_argument(
         "--in-process",

@@ -1,4 +1,4 @@
-"""Driving a stepped emulator in lock step with a runner."""
+"""Driving a stepped emulator with a runner: in lock step (demo) or as fast as it goes."""
 
 from __future__ import annotations
 
@@ -7,21 +7,34 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
+from tests.features.conftest import load_bars
+from tests.runtime.test_parity import gap_free
+from tradeplay.data.candles import Candles
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.order import Order
-from tradeplay.emulator import Emulator, EmulatorThread
+from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
+from tradeplay.engine.backtest import Backtest, run_backtest
 from tradeplay.play.compiler import CompiledPlay
-from tradeplay.reports.model import RunResult
+from tradeplay.reports.model import DataLabel, RunResult
 from tradeplay.runtime.live import LiveRun, RunEnvironment, RunOutcome, VenueTiming, run_play_live
+from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.runner import BarStep
 from tradeplay.sim.book import Origin
 from tradeplay.venues.bybit.config import BybitCredentials
 
 KEY, SECRET = "demo-key", "demo-secret"
 """The emulator account a demo run trades with."""
-TOPICS = {"kline.1.BTCUSDT", "order", "execution", "position", "wallet"}
-"""What a BTCUSDT 1m demo run listens to."""
+BARS_TOPIC = "kline.1.BTCUSDT"
+TOPICS = {BARS_TOPIC, "order", "execution", "position", "wallet"}
+"""What a BTCUSDT 1m demo run listens to (shadow and paper: only the bars)."""
+MINUTE = 60_000
 
 
 @dataclass
@@ -33,6 +46,8 @@ class DemoRun:
     emulator: Emulator
     taken: threading.Semaphore
     """Released once per bar the runner took."""
+    steps: list[BarStep]
+    """What each bar the runner took did (its signals …), in order."""
     outcome: list[RunOutcome]
     thread: threading.Thread
     deadline_s: float
@@ -43,6 +58,17 @@ class DemoRun:
         assert self.taken.acquire(timeout=self.deadline_s), (
             f"the runner did not take the bar within {self.deadline_s:g} s"
         )
+
+    def replay(self, bars: int) -> None:
+        """``bars`` bars at the emulator as fast as it publishes them, not waiting for the
+        runner (whose closed-bar queue takes them in order), then wait until it took them all.
+        For shadow and paper, whose fills do not depend on when the venue sees an order."""
+        for _ in range(bars):
+            assert self.handle.step() == 1, "the emulator has no more bars"
+        for _ in range(bars):
+            assert self.taken.acquire(timeout=self.deadline_s), (
+                f"the runner did not take a bar within {self.deadline_s:g} s"
+            )
 
     def venue_book(self) -> tuple[list[Order], list[Fill]]:
         """The orders and fills the emulator holds for the demo account."""
@@ -69,18 +95,46 @@ def demo_run(
 ) -> Iterator[DemoRun]:
     """``play`` in ``demo`` mode on BTCUSDT against ``emulator`` for ``bars`` bars, started and
     listening; the caller steps it (``deadline_s`` per bar, twice that to start and to stop)."""
-    taken = threading.Semaphore(0)
+    with live_run(
+        emulator,
+        play,
+        bars,
+        environment=RunEnvironment.DEMO,
+        order_prefix=order_prefix,
+        timing=timing,
+        deadline_s=deadline_s,
+    ) as run:
+        yield run
 
-    def on_step(_: BarStep) -> None:
+
+@contextmanager
+def live_run(
+    emulator: Emulator,
+    play: CompiledPlay,
+    bars: int,
+    *,
+    environment: RunEnvironment,
+    order_prefix: str,
+    timing: VenueTiming | None = None,
+    deadline_s: float = 30.0,
+) -> Iterator[DemoRun]:
+    """``play`` in ``environment`` on BTCUSDT against ``emulator`` for ``bars`` bars (the
+    real ``tradeplay run --env … --emulator URL`` path), started and listening."""
+    taken = threading.Semaphore(0)
+    steps: list[BarStep] = []
+
+    def on_step(step: BarStep) -> None:
+        steps.append(step)
         taken.release()
 
+    keyed = not environment.local_fills
     with EmulatorThread(emulator) as handle:
         run = LiveRun(
             play=play,
-            environment=RunEnvironment.DEMO,
+            environment=environment,
             symbol="BTCUSDT",
             emulator_url=handle.url,
-            credentials=BybitCredentials(KEY, SECRET),
+            credentials=BybitCredentials(KEY, SECRET) if keyed else None,
             order_prefix=order_prefix,
             max_bars=bars,
             timing=timing or VenueTiming(),
@@ -90,8 +144,9 @@ def demo_run(
             target=lambda: outcome.append(run_play_live(run, on_step=on_step)), daemon=True
         )
         thread.start()
-        wait_for_topics(handle, TOPICS, timeout_s=2 * deadline_s)
-        yield DemoRun(play, handle, emulator, taken, outcome, thread, deadline_s)
+        topics = TOPICS if keyed else {BARS_TOPIC}
+        wait_for_topics(handle, topics, timeout_s=2 * deadline_s)
+        yield DemoRun(play, handle, emulator, taken, steps, outcome, thread, deadline_s)
 
 
 def assert_book_matches(orders: list[Order], fills: list[Fill], backtest: RunResult) -> None:
@@ -123,3 +178,52 @@ def wait_for_topics(handle: EmulatorThread, topics: set[str], timeout_s: float =
 def listening(handle: EmulatorThread) -> set[str]:
     connections = handle.emulator.streams.connections
     return handle.call(lambda: {topic for c in connections for topic in c.topics})
+
+
+@dataclass(frozen=True)
+class RealMinutes:
+    """Consecutive real 1-minute BTCUSDT bars: the play's warm-up, then ``live`` bars."""
+
+    bars: NDArray[np.float64]
+    warm: int
+
+    @property
+    def live(self) -> int:
+        return len(self.bars) - self.warm
+
+    @property
+    def candles(self) -> Candles:
+        return Candles(self.bars[:, 0].astype(np.int64), *(self.bars[:, c] for c in range(1, 6)))
+
+    def emulator(self, play: CompiledPlay) -> Emulator:
+        """An emulator whose replay starts at the first live bar (the warm-up is its past),
+        with the demo account funded with the play's capital."""
+        capital = play.play.account.capital
+        return Emulator(
+            Market.from_candles({bybit_linear("BTCUSDT"): self.candles}, play.play.timeframe),
+            [AccountSpec(name="demo", api_key=KEY, secret=SECRET, balance=capital)],
+            EmulatorOptions(
+                start_ms=int(self.bars[self.warm - 1, 0]) + MINUTE, enforce_rate_limits=False
+            ),
+        )
+
+    def backtest(self, play: CompiledPlay) -> RunResult:
+        """The backtest of the same bars (the warm-up only warms the features up)."""
+        return run_backtest(
+            Backtest(
+                play=play,
+                symbol="BTCUSDT",
+                instrument=bybit_linear("BTCUSDT"),
+                candles=self.candles,
+                data=DataLabel("binance BTCUSDT 1m", generated=False),
+                funding_rate=Decimal("0.0001"),
+                warm_up=self.warm,
+            )
+        )
+
+
+def real_minutes(shared_data: Path, play: CompiledPlay, live: int) -> RealMinutes:
+    """The last ``warm-up + live`` gap-free real BTCUSDT minutes of the shared data."""
+    warm = warm_up_bars(play)
+    bars = gap_free(load_bars(shared_data / "binance_BTCUSDT_1m.parquet"), MINUTE, warm + live)
+    return RealMinutes(bars, warm)

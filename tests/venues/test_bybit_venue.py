@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,8 +17,11 @@ from typing import Any
 from aiohttp import web
 
 from tests.venues.bybit_fixtures import ccxt_response
-from tradeplay.domain.events import OrderAccepted, OrderRejected, OrderSubmitted
-from tradeplay.domain.values import ClientOrderId, OrderType, Side
+from tradeplay.domain.events import FundingApplied, OrderAccepted, OrderRejected, OrderSubmitted
+from tradeplay.domain.fill import Fill
+from tradeplay.domain.protection import Level, LevelKind, Protection
+from tradeplay.domain.values import ClientOrderId, OrderId, OrderType, Side
+from tradeplay.venues.bybit.account_streams import AccountStreams
 from tradeplay.venues.bybit.client import CcxtTransport
 from tradeplay.venues.bybit.config import (
     BybitCredentials,
@@ -27,6 +31,7 @@ from tradeplay.venues.bybit.config import (
 )
 from tradeplay.venues.bybit.exchange import BybitExchange
 from tradeplay.venues.bybit.limits import RateLimiter
+from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 from tradeplay.venues.bybit.venue import BybitVenue
 
 Handler = Callable[[dict[str, Any]], Awaitable[web.Response]]
@@ -92,7 +97,6 @@ async def running(
         credentials=BybitCredentials("testkey", "testsecret"),
         endpoints=BybitEndpoints.local(f"http://127.0.0.1:{port}"),
         request_timeout_s=timeout_s,
-        settle_timeout_s=0.5,
     )
     waits: list[float] = []
 
@@ -274,3 +278,76 @@ def test_the_engine_thread_reads_position_and_account_through_the_sync_port(
     assert answers["position"].size == Decimal("1.2")
     assert answers["account"].wallet_balance > 0
     assert "worker thread" in answers["refused"]
+
+
+class Unheard:
+    """An account listener that ignores everything (the venue's own view still hears it)."""
+
+    def on_order(self, report: OrderReport) -> None: ...
+
+    def on_fill(self, fill: Fill) -> None: ...
+
+    def on_funding(self, funding: FundingApplied) -> None: ...
+
+    def on_position(self, report: PositionReport) -> None: ...
+
+    def on_balance(self, report: BalanceReport) -> None: ...
+
+
+def test_an_entry_is_protected_from_the_order_topic_s_fill_price_without_a_lookup(
+    bybit_fixtures: Path,
+) -> None:
+    """``submit`` does not wait for the fill: the entry is acknowledged at once, and when the
+    ``order`` topic reports it filled, its stop and target are placed from that ``avgPrice``
+    — exactly what a lookup would find, so none is made."""
+    stand_in = StandIn(bybit_fixtures)
+    stand_in.on(
+        "/v5/order/create", lambda p: envelope({"orderId": "v-1", "orderLinkId": p["orderLinkId"]})
+    )
+    stand_in.on("/v5/position/trading-stop", lambda _: envelope({}))
+    entry = replace(
+        market_buy(),
+        protection=Protection(
+            stop_loss=Level(LevelKind.FRACTION, Decimal("0.01")),
+            take_profit=Level(LevelKind.RISK_MULTIPLE, Decimal("2")),
+        ),
+    )
+    filled = {
+        "category": "linear",
+        "orderId": "v-1",
+        "orderLinkId": "tp-1",
+        "symbol": "BTCUSDT",
+        "side": "Buy",
+        "orderType": "Market",
+        "orderStatus": "Filled",
+        "qty": "0.01",
+        "cumExecQty": "0.01",
+        "cumExecValue": "600.0005",
+        "avgPrice": "60000.05",
+        "createdTime": "1767225600000",
+        "updatedTime": "1767225600001",
+    }
+
+    async def scenario() -> list[Any]:
+        async with running(stand_in) as (venue, _):
+            events = list(await venue.submit(entry))
+            (orders,) = [
+                s
+                for s in AccountStreams(venue, Unheard(), ("BTCUSDT",)).specs()
+                if s.topic == "order"
+            ]
+            await orders.on_messages([{"topic": "order", "data": [filled]}])
+            while not stand_in.sent("/v5/position/trading-stop"):
+                await asyncio.sleep(0.01)
+            assert venue.unprotected == {}
+            return events
+
+    events = asyncio.run(scenario())
+    assert events == [
+        OrderAccepted(
+            client_order_id=ClientOrderId("tp-1"), order_id=OrderId("v-1"), time=events[0].time
+        )
+    ]
+    (stop,) = stand_in.sent("/v5/position/trading-stop")
+    assert (stop["stopLoss"], stop["takeProfit"]) == ("59400.1", "61200")
+    assert stand_in.sent("/v5/order/realtime") == []

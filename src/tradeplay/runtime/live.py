@@ -77,10 +77,9 @@ class RunEnvironment(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class VenueTiming:
-    """How long the adapter waits: a request, an entry's fill, a silent kline stream."""
+    """How long the adapter waits: a request, a silent kline stream."""
 
     request_timeout_s: float = 10.0
-    settle_timeout_s: float = 5.0
     kline_stale_after_s: float = 120.0
 
 
@@ -107,6 +106,9 @@ class RunOutcome:
     bars: int
     open_orders: tuple[Order, ...] = ()
     position: Position | None = None
+    market: Market | None = None
+    """Where the orders went: a shadow run's :class:`ShadowMarket` holds its would-be orders,
+    a paper run's :class:`PaperMarket` its simulated account (``None``: no run)."""
 
 
 def confirm_live(environment: RunEnvironment, *, confirm: bool, env: Mapping[str, str]) -> None:
@@ -137,7 +139,6 @@ def venue_config(run: LiveRun) -> VenueConfig:
         credentials=keys,
         endpoints=endpoints,
         request_timeout_s=run.timing.request_timeout_s,
-        settle_timeout_s=run.timing.settle_timeout_s,
         kline_stale_after_s=run.timing.kline_stale_after_s,
     )
 
@@ -183,6 +184,7 @@ def run_play_live(
             bars,
             tuple(exchange.open_orders(run.symbol)),
             exchange.position(run.symbol),
+            market,
         )
     finally:
         session.close()

@@ -12,7 +12,7 @@ play's position — and with it its exits — evolves as it would have.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Self
@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from tradeplay.domain.events import OrderEvent, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.instruments_bybit import bybit_linear, bybit_linear_symbols
 from tradeplay.domain.values import ClientOrderId, Symbol
 from tradeplay.engine.backtest import account_config
 from tradeplay.play.compiler import CompiledPlay
@@ -31,7 +32,7 @@ from tradeplay.sim.config import SimConfig
 from tradeplay.sim.exchange import SimulatedExchange
 from tradeplay.sim.funding import FundingSource
 
-__all__ = ["PaperMarket", "ShadowExchange", "ShadowMarket", "WouldBe"]
+__all__ = ["PaperMarket", "ShadowExchange", "ShadowMarket", "WouldBe", "with_margin_tiers"]
 
 
 class PaperMarket:
@@ -52,7 +53,8 @@ class PaperMarket:
         capital: Decimal | None = None,
     ) -> Self:
         """The account ``play`` trades in a backtest (``capital``: ``None``, the play's own),
-        funded at ``start_ms``."""
+        funded at ``start_ms``. ``instrument`` is the venue's (:func:`with_margin_tiers`)."""
+        instrument = with_margin_tiers(instrument)
         # Funding: a constant 0.01 % per funding interval, whatever the interval (a backtest
         # scales Bybit's daily baseline to the interval instead).
         funding = FundingSource.constant(Decimal("0.0001"), instrument.funding_interval)
@@ -71,6 +73,17 @@ class PaperMarket:
         result = self.simulator.advance(np.asarray(row, dtype=np.float64).reshape(1, 6), 0, 1)
         self.events.extend(result.events)
         return result.events
+
+
+def with_margin_tiers(instrument: Instrument) -> Instrument:
+    """``instrument`` able to compute margins. The venue's ``instruments-info`` carries no
+    risk-limit table (that is ``/v5/market/risk-limit``, which the adapter does not load yet
+    and the emulator does not serve), and the simulated account refuses every order without
+    one; so a symbol of the built-in snapshot takes the snapshot's tiers, as its backtest
+    does. Another symbol stays as it is, and its orders are refused with that reason."""
+    if instrument.margin_tiers or instrument.symbol not in bybit_linear_symbols():
+        return instrument
+    return replace(instrument, margin_tiers=bybit_linear(instrument.symbol).margin_tiers)
 
 
 @dataclass(frozen=True, slots=True)

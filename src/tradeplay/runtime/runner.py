@@ -4,8 +4,9 @@ A runner is the live counterpart of :func:`tradeplay.engine.backtest.run_backtes
 bar it does what the backtest does at that bar, in the same order:
 
 1. the **market** takes the bar first (:class:`Market`): a paper account's simulated exchange
-   fills the orders waiting for this bar's open and walks its path; a venue account refreshes
-   its orders, positions and balance from the venue (fills come from the venue's executions);
+   fills the orders waiting for this bar's open and walks its path; a venue account collects
+   the fills its private streams reported (its orders, positions and balance are read from
+   the streamed account view, or REST when the view cannot vouch for itself);
 2. the play's features and rules **stream** one step (:class:`~tradeplay.play.runner.PlayStream`,
    the same kernels and rules as the batch path);
 3. the **engine** runs its loop at the bar's close, unless the bar is still warming up.

@@ -4,7 +4,9 @@ A :class:`VenueSession` owns an asyncio loop in a thread of its own. On it live 
 client, the account's one rate limiter and the supervised streams (the closed bars of the
 play's symbol and the account's private topics). The engine runs in the caller's thread and
 reaches the venue through the synchronous ports (:class:`BybitExchange`, :class:`BybitFeed`),
-which hand each request to the loop and wait for its answer.
+which hand each request to the loop and wait for its answer — except the account reads,
+answered from the venue's stream-fed :class:`~tradeplay.venues.bybit.account_view.AccountView`
+while it is fresh, without a trip to the loop.
 """
 
 from __future__ import annotations

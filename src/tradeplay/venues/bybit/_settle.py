@@ -1,10 +1,9 @@
-"""Bybit order reports → domain order events, and waiting (bounded) for an entry to fill."""
+"""Bybit order reports → domain order events."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Final
 
 from tradeplay.domain.events import (
     OrderAccepted,
@@ -15,19 +14,11 @@ from tradeplay.domain.events import (
     OrderExpired,
     OrderFilled,
     OrderRejected,
-    OrderSubmitted,
 )
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import OrderStatus
 from tradeplay.domain.values import ClientOrderId, OrderId
 from tradeplay.venues.bybit.reports import OrderReport
-
-if TYPE_CHECKING:  # the venue imports this module; only its type is needed here
-    from tradeplay.venues.bybit.venue import BybitVenue
-
-#: How often an order is asked for while waiting for its fill. Bybit fills a market order within
-#: milliseconds; the order stream usually answers first, this is the fallback.
-POLL_S: Final = 0.1
 
 _S = OrderStatus
 
@@ -60,22 +51,3 @@ def order_events(report: OrderReport, time: datetime, fills: Sequence[Fill]) -> 
     elif report.status is _S.DEACTIVATED:
         events.append(OrderDeactivated(client_order_id=cid, time=time, reason=reason))
     return events
-
-
-async def wait_for_fill(
-    venue: BybitVenue,
-    order: OrderSubmitted,
-    timeout_s: float,
-    sleep: Callable[[float], Awaitable[None]],
-) -> OrderReport | None:
-    """The order once it is filled or finished, asking Bybit every :data:`POLL_S`; ``None``
-    if it is still working after ``timeout_s`` (a resting limit entry, say)."""
-    waited = 0.0
-    while True:
-        report = await venue.find_order(order.symbol, order.client_order_id)
-        if report is not None and (report.status is _S.FILLED or not report.is_open):
-            return report
-        if waited >= timeout_s:
-            return None
-        await sleep(POLL_S)
-        waited += POLL_S

@@ -4,16 +4,30 @@ Each topic runs under :func:`~tradeplay.venues.bybit.streams.supervise`; after e
 (re)connection the state is read over REST — open orders, positions and the wallet, and the
 executions since the last one seen — so nothing that happened while a socket was down is lost.
 Executions are de-duplicated by ``execId``: the REST catch-up and the stream may both carry one.
+
+Every report also goes into the venue's :class:`~tradeplay.venues.bybit.account_view.
+AccountView` (whoever the listener is), which serves the ``Exchange`` port's reads while the
+topics are synced: each topic counts as synced once its re-sync is done, and as lost when its
+socket fails. An entry whose fill-relative protection waits for its fill gets it as soon as
+the ``order`` topic reports it filled (from its ``avgPrice``, no lookup); a re-sync also places
+the protection of entries still waiting (their fill may have come while the socket was down).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from typing import Final, Protocol
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import partial
+from typing import Any, Final, Protocol
 
+import structlog
+
+from tradeplay.domain.errors import TradeplayError
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.values import Symbol
+from tradeplay.venues.bybit._fields import integer
 from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.reports import (
     BalanceReport,
@@ -27,6 +41,8 @@ from tradeplay.venues.bybit.streams import DEFAULT_BACKOFF, Backoff, Messages, S
 from tradeplay.venues.bybit.venue import BybitVenue
 
 __all__ = ["AccountListener", "AccountStreams"]
+
+log = structlog.get_logger(__name__)
 
 _REMEMBERED_FILLS: Final = 10_000
 
@@ -52,9 +68,11 @@ class AccountStreams:
         self, venue: BybitVenue, listener: AccountListener, symbols: tuple[Symbol, ...]
     ) -> None:
         self._venue = venue
+        self._view = venue.view
         self._listener = listener
         self._symbols = symbols
         self._fill_ids: deque[str] = deque(maxlen=_REMEMBERED_FILLS)
+        self._tasks: set[asyncio.Task[None]] = set()
         self._last_fill_ms: int | None = None
 
     def specs(self, backoff: Backoff = DEFAULT_BACKOFF) -> list[StreamSpec]:
@@ -69,19 +87,48 @@ class AccountStreams:
                 topic=topic,
                 private=True,
                 on_messages=handler,
-                resync=self.resync_executions if topic == "execution" else self.resync,
+                resync=self._synced_after(
+                    topic, self.resync_executions if topic == "execution" else self.resync
+                ),
                 backoff=backoff,
+                on_lost=partial(self._view.lost, topic),
             )
             for topic, handler in handlers.items()
         ]
 
+    def _synced_after(
+        self, topic: str, resync: Callable[[], Awaitable[None]]
+    ) -> Callable[[], Awaitable[None]]:
+        async def synced() -> None:
+            await resync()
+            self._view.synced(topic)
+
+        return synced
+
     async def resync(self) -> None:
-        """Open orders, positions and the wallet as Bybit has them now."""
-        for report in await self._venue.open_orders():
+        """Open orders, positions and the wallet as Bybit has them now; our orders the view
+        still waits for but Bybit no longer lists as open are looked up one by one."""
+        generation, known = self._view.generation(), self._view.open_order_ids()
+        orders = await self._venue.open_orders()
+        self._view.resynced_orders(orders, known)
+        for report in orders:
             self._listener.on_order(report)
+        for link_id, symbol in self._view.in_flight(exclude={o.client_order_id for o in orders}):
+            found = await self._venue.find_order(symbol, link_id)
+            if found is not None:
+                self._view.refreshed_orders([found])
         for symbol in self._symbols:
-            self._listener.on_position(await self._venue.position(symbol))
-        self._listener.on_balance(await self._venue.balance())
+            position = await self._venue.position(symbol)
+            self._view.refreshed_position(position, generation)
+            self._listener.on_position(position)
+        balance = await self._venue.balance()
+        self._view.refreshed_balance(balance, generation)
+        self._listener.on_balance(balance)
+        if self._venue.unprotected:  # an entry's fill may have come while the socket was down
+            try:
+                await self._venue.protect_filled()
+            except TradeplayError as error:  # tried again at the next fill, bar or re-sync
+                log.warning("protection_not_placed_yet", error=str(error))
 
     async def resync_executions(self) -> None:
         """Executions since the last one seen (none before the first: history is not ours)."""
@@ -94,7 +141,23 @@ class AccountStreams:
     async def _orders(self, messages: Messages) -> None:
         for item in _items(messages):
             if item.get("category", "linear") == "linear":
-                self._listener.on_order(order_report(item))
+                report = order_report(item)
+                self._view.on_order(report)
+                self._listener.on_order(report)
+                if report.client_order_id in self._venue.unprotected:
+                    self._spawn(self._protect(report))
+
+    async def _protect(self, report: OrderReport) -> None:
+        try:
+            await self._venue.protect_reported(report)
+        except TradeplayError as error:  # tried again at the next fill, bar or re-sync
+            log.warning("protection_not_placed_yet", error=str(error))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` beside the stream (its handler must not wait for REST round trips)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _executions(self, messages: Messages) -> None:
         coin = self._venue.config.settle_coin
@@ -102,30 +165,36 @@ class AccountStreams:
             if item.get("category", "linear") == "linear":
                 found = execution_report(item, coin)
                 if found is not None:
-                    self._execution(found)
+                    self._execution(found, integer(item, "seq", -1))
 
-    def _execution(self, found: Fill | FundingApplied) -> None:
+    def _execution(self, found: Fill | FundingApplied, seq: int = -1) -> None:
         # A funding row has no execId of its own here: one settlement per symbol and time.
         key = found.trade_id if isinstance(found, Fill) else f"funding {found.symbol} {found.time}"
         if key in self._fill_ids:
             return
         self._fill_ids.append(key)
         if isinstance(found, FundingApplied):
+            self._view.on_funding(found.symbol, seq)
             self._listener.on_funding(found)
             return
         ms = int(found.time.timestamp() * 1000)
         self._last_fill_ms = max(ms, self._last_fill_ms or ms)
+        self._view.on_fill(found.symbol, seq, found.client_order_id, found.qty)
         self._listener.on_fill(found)
 
     async def _positions(self, messages: Messages) -> None:
         for item in _items(messages):
             if item.get("category", "linear") == "linear":
-                self._listener.on_position(position_report(item))
+                report = position_report(item)
+                self._view.on_position(report)
+                self._listener.on_position(report)
 
     async def _wallet(self, messages: Messages) -> None:
         coin = self._venue.config.settle_coin
         for item in _items(messages):
-            self._listener.on_balance(balance_report(item, coin))
+            report = balance_report(item, coin)
+            self._view.on_balance(report)
+            self._listener.on_balance(report)
 
 
 def _items(messages: Messages) -> list[dict[str, object]]:

@@ -134,9 +134,6 @@ class VenueConfig:
     ping_interval_s: float = 20.0
     """Bybit recommends a ping every 20 s (bybit_v5.md §4.3); ccxt fails the socket after
     two intervals without a pong."""
-    settle_timeout_s: float = 5.0
-    """How long :meth:`submit` waits for an entry with protection to fill; a later fill gets
-    its protection when the runtime sees it (``BybitVenue.protect_filled``)."""
     kline_stale_after_s: float = 120.0
     """Silence after which the kline stream counts as dead and is reconnected (the heartbeat):
     Bybit sends a kline update every 1 to 60 s (bybit_v5.md §7.1)."""

@@ -7,6 +7,14 @@ in a worker thread of its own. Each port method here submits a coroutine to the 
 future, never the loop: so streams keep flowing while the engine waits for an answer, and
 several engines (each in its thread) share one loop, one client per account and one limiter.
 
+The account reads (:meth:`~BybitExchange.position`, :meth:`~BybitExchange.account`,
+:meth:`~BybitExchange.open_orders`) are answered in the engine's thread from the venue's
+:class:`~tradeplay.venues.bybit.account_view.AccountView` when it is as fresh as REST, without
+a trip to the loop — after waiting briefly (:data:`STREAM_CATCH_UP_S`) when it is only
+catching up with messages already on their way; otherwise they go to REST (which refreshes the
+view). The instrument, once
+loaded, is read from the venue's cache the same way.
+
 Calling a method from the loop's own thread would wait for itself for ever; that is refused
 with a clear error instead. Every call has a deadline (``timeout_s``) beyond the venue's own
 retries, after which the coroutine is cancelled and a :class:`VenueUnavailableError` raised.
@@ -36,6 +44,10 @@ T = TypeVar("T")
 
 #: Longer than three attempts with their 1 s and 2 s waits and a 10 s request timeout each.
 DEFAULT_TIMEOUT_S = 60.0
+#: How long an account read waits for stream messages surely on their way (a fill's position
+#: and wallet updates) before it asks REST instead: a REST round trip costs more on loopback
+#: already, and tens of milliseconds against Bybit.
+STREAM_CATCH_UP_S = 0.005
 
 
 def run_on_loop(
@@ -79,7 +91,8 @@ class BybitExchange:
         return run_on_loop(self._loop, coroutine, self._timeout_s)
 
     def instrument(self, symbol: Symbol) -> Instrument:
-        return self._run(self._venue.instrument(symbol))
+        known = self._venue.known_instrument(symbol)
+        return known if known is not None else self._run(self._venue.instrument(symbol))
 
     def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
         return self._run(self._venue.submit(order))
@@ -91,11 +104,19 @@ class BybitExchange:
         self._run(self._venue.set_trading_stop(stop))
 
     def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
-        reports = self._run(self._venue.open_orders(symbol))
+        reports = self._venue.view.open_orders(symbol)
+        if reports is None:
+            reports = self._run(self._venue.open_orders(symbol))
         return tuple(report.to_order() for report in reports)
 
     def position(self, symbol: Symbol) -> Position:
-        return self._run(self._venue.position(symbol)).to_position()
+        report = self._venue.view.position(symbol, STREAM_CATCH_UP_S)
+        if report is None:
+            report = self._run(self._venue.fresh_position(symbol))
+        return report.to_position()
 
     def account(self) -> Account:
-        return self._run(self._venue.balance()).to_account()
+        report = self._venue.view.balance(STREAM_CATCH_UP_S)
+        if report is None:
+            report = self._run(self._venue.fresh_balance())
+        return report.to_account()

@@ -243,6 +243,9 @@ class PositionReport:
     stop_loss: Price | None
     trailing_stop: Price | None
     updated_at: datetime | None
+    seq: int = -1
+    """Bybit's cross sequence: a fill and the position update it caused share it (§11);
+    ``-1`` if never traded (or not sent)."""
 
     def to_position(self) -> Position:
         """The domain position. Bybit's realized PnL is already net of fees, so it goes into
@@ -288,6 +291,7 @@ def position_report(item: Json) -> PositionReport:
         stop_loss=price_or_none(item, "stopLoss"),
         trailing_stop=price_or_none(item, "trailingStop"),
         updated_at=time_ms(item, "updatedTime") if updated not in (None, "") else None,
+        seq=integer(item, "seq", -1),
     )
 
 

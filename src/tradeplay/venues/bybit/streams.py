@@ -19,7 +19,9 @@ runs in :func:`supervise`, which
 
 :class:`ClosedBars` turns kline messages into closed bars with no bar missed or doubled: a bar
 is closed by its ``confirm`` flag; a bar older than the last one emitted is dropped; a jump
-(bars missed while disconnected) is filled from REST klines first.
+(bars missed while disconnected) is filled from REST klines first. Each closed bar is also
+shown to the account's view (:class:`~tradeplay.venues.bybit.account_view.AccountView`), which
+judges whether the bar could have triggered anything it holds.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import structlog
 from tradeplay.domain.errors import TemporaryError
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import Symbol
+from tradeplay.venues.bybit.account_view import BarRange
 from tradeplay.venues.bybit.client import RECEIVED_NS
 from tradeplay.venues.bybit.market import Kline, bybit_interval, klines_from_ws
 from tradeplay.venues.bybit.venue import BybitVenue
@@ -71,6 +74,9 @@ class StreamSpec:
     resync: Callable[[], Awaitable[None]]
     stale_after_s: float | None = None
     backoff: Backoff = DEFAULT_BACKOFF
+    on_lost: Callable[[], None] = lambda: None
+    """Told when the topic failed (dropped, silent, or not re-subscribed): what it would have
+    said is unknown until the next ``resync``."""
 
 
 async def supervise(
@@ -89,6 +95,7 @@ async def supervise(
                 await spec.resync()  # REST truth first; the messages that follow are newer
             except TemporaryError as error:
                 failures += 1
+                spec.on_lost()
                 wait = spec.backoff.wait(failures)
                 log.warning("stream_resubscribe_failed", topic=spec.topic, error=str(error))
                 await sleep(wait)
@@ -100,11 +107,13 @@ async def supervise(
             messages = await asyncio.wait_for(receive, spec.stale_after_s)
         except TimeoutError:
             failures, fresh = failures + 1, True
+            spec.on_lost()
             log.warning("stream_stale", topic=spec.topic, silent_s=spec.stale_after_s)
             await venue.transport.reconnect(private=spec.private)
             continue
         except TemporaryError as error:
             failures, fresh = failures + 1, True
+            spec.on_lost()
             wait = spec.backoff.wait(failures)
             log.warning("stream_dropped", topic=spec.topic, error=str(error), wait_s=wait)
             await sleep(wait)
@@ -187,4 +196,6 @@ class ClosedBars:
 
     def _accept(self, bar: Kline) -> None:
         self.last_start_ms = bar.start_ms
+        end_ms = bar.start_ms + self.timeframe.ms
+        self._venue.view.bar_closed(self.symbol, BarRange(bar.start_ms, end_ms, bar.low, bar.high))
         self._emit(bar)

@@ -22,14 +22,15 @@ from typing import Any, Final, Protocol
 
 import structlog
 
-from tradeplay.domain.errors import RejectedError, TemporaryError
+from tradeplay.domain.errors import RejectedError, TemporaryError, TradeplayError
 from tradeplay.domain.events import FundingApplied, OrderEvent, OrderRejected, OrderSubmitted
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import ClientOrderId, OrderId, Price, Symbol
 from tradeplay.ports import Clock, TradingStop
-from tradeplay.venues.bybit._settle import acknowledged, order_events, wait_for_fill
+from tradeplay.venues.bybit._settle import acknowledged, order_events
+from tradeplay.venues.bybit.account_view import AccountView
 from tradeplay.venues.bybit.client import Answer
 from tradeplay.venues.bybit.config import VenueConfig
 from tradeplay.venues.bybit.errors import (
@@ -118,6 +119,11 @@ class BybitVenue:
         self.unprotected: dict[ClientOrderId, OrderSubmitted] = {}
         """Entries whose fill-relative protection waits for their fill (see
         :meth:`protect_filled`). Touched on the event loop only."""
+        self._protecting = asyncio.Lock()
+        self.view = AccountView()
+        """The account as the private streams report it (fed by
+        :class:`~tradeplay.venues.bybit.account_streams.AccountStreams`, each closed bar and
+        our own instructions); the ``Exchange`` port reads it when fresh."""
 
     # ------------------------------------------------------------------ plumbing
 
@@ -164,7 +170,13 @@ class BybitVenue:
             params = {"category": CATEGORY, "symbol": symbol}
             answer = await self.call("GET", "/v5/market/instruments-info", params, symbol)
             known = self._instruments[symbol] = instrument_from_answer(answer.result, symbol)
+            self.view.funding_interval(symbol, known.funding_interval)
         return known
+
+    def known_instrument(self, symbol: Symbol) -> Instrument | None:
+        """``symbol``'s rules if already loaded (from any thread: a read of a cache that only
+        ever grows)."""
+        return self._instruments.get(symbol)
 
     async def ticker(self, symbol: Symbol) -> Ticker:
         params = {"category": CATEGORY, "symbol": symbol}
@@ -234,26 +246,41 @@ class BybitVenue:
 
     async def submit(self, order: OrderSubmitted) -> list[OrderEvent]:
         """Send ``order``; the events Bybit's answers justify (never a fill from the create
-        answer). A refusal — ours or Bybit's — is an :class:`OrderRejected` event."""
+        answer). A refusal — ours or Bybit's — is an :class:`OrderRejected` event.
+
+        Nothing here waits for a fill. An entry whose stop and target are measured from its
+        fill price is registered as unprotected *before* it is sent, so the fill — however
+        early the ``execution`` topic reports it — triggers :meth:`protect_filled`.
+        """
+        link_id = order.client_order_id
+        self.view.expect(link_id, order.symbol)
+        if needs_fill_price(order.protection):
+            self.unprotected[link_id] = order
         try:
             instrument = await self.instrument(order.symbol)
             last = None
             if order.trigger_price is not None:
                 last = (await self.ticker(order.symbol)).last_price
             params = create_order_params(order, instrument, last)
-            created = await self._create(order.client_order_id, params)
+            created = await self._create(link_id, params)
         except RejectedError as refused:
+            self._forget(link_id)
             now = self._clock.now()
-            return [
-                OrderRejected(client_order_id=order.client_order_id, time=now, reason=str(refused))
-            ]
-        if needs_fill_price(order.protection):
-            settled = await self.settle_protection(order)
-            if settled:
-                return settled
+            return [OrderRejected(client_order_id=link_id, time=now, reason=str(refused))]
+        except TradeplayError:
+            # Temporary after every attempt, and the lookups did not find it: Bybit does not
+            # have the order. Should it surface after all, its fills and the position's
+            # sequence still keep the view honest.
+            self._forget(link_id)
+            raise
         if isinstance(created, OrderReport):  # found by a lookup after an uncertain create
+            self.view.refreshed_orders([created])
             return order_events(created, self._clock.now(), [])
-        return acknowledged(order.client_order_id, created, self._clock.now())
+        return acknowledged(link_id, created, self._clock.now())
+
+    def _forget(self, link_id: ClientOrderId) -> None:
+        self.view.refused(link_id)
+        self.unprotected.pop(link_id, None)
 
     async def _create(
         self, link_id: ClientOrderId, params: dict[str, Any]
@@ -298,27 +325,6 @@ class BybitVenue:
                 return order_report(items[0])
         return None
 
-    async def settle_protection(self, order: OrderSubmitted) -> list[OrderEvent]:
-        """Wait (bounded) for an entry to fill, then place its stop and target from the
-        order's ``avgPrice``; the order's events so far. For levels measured from the fill."""
-        if not needs_fill_price(order.protection):
-            return []
-        report = await wait_for_fill(self, order, self.config.settle_timeout_s, self._sleep)
-        if report is None or report.avg_price is None:
-            if report is None or report.is_open:
-                # Not filled yet (a resting entry, or a venue slower than the wait): the
-                # protection is placed as soon as the fill is seen, never forgotten.
-                self.unprotected[order.client_order_id] = order
-                log.info("protection_deferred", order=order.client_order_id, reason="no fill yet")
-            return []
-        await self._protect(order, report.avg_price)
-        fills = [
-            f
-            for f in await self.executions(order.symbol, order.client_order_id)
-            if isinstance(f, Fill)
-        ]
-        return order_events(report, self._clock.now(), fills)
-
     async def _protect(self, order: OrderSubmitted, avg_price: Price) -> None:
         assert order.protection is not None
         instrument = await self.instrument(order.symbol)
@@ -329,23 +335,35 @@ class BybitVenue:
     async def protect_filled(self) -> list[ClientOrderId]:
         """Place the deferred protection of every entry that has filled since (the runtime
         calls this when a fill of such an entry is seen, and at each closed bar); the ids
-        protected. An entry that ended without a fill is forgotten; one still resting waits."""
+        protected. An entry that ended without a fill is forgotten; one still resting (or
+        not yet known to Bybit) waits. Callers take turns, so a fill seen while another call
+        is looking the entry up is never missed."""
         placed: list[ClientOrderId] = []
-        for link_id in list(self.unprotected):
-            order = self.unprotected.pop(link_id, None)
-            if order is None:
-                continue  # another caller is placing it right now
-            try:
+        async with self._protecting:
+            for link_id, order in list(self.unprotected.items()):
                 report = await self.find_order(order.symbol, link_id)
                 if report is not None and report.avg_price is not None and report.filled_qty:
                     await self._protect(order, report.avg_price)
                     placed.append(link_id)
                 elif report is None or report.is_open:
-                    self.unprotected[link_id] = order
-            except TemporaryError:
-                self.unprotected[link_id] = order  # tried again at the next fill or bar
-                raise
+                    continue
+                self.unprotected.pop(link_id, None)
         return placed
+
+    async def protect_reported(self, report: OrderReport) -> bool:
+        """The ``order`` topic reported ``report``: when it is a finished entry with fills whose
+        protection waits, place it from the report's ``avgPrice`` at once (the lookup of
+        :meth:`protect_filled` is not needed: this is what it would find). Whether it did."""
+        link_id = report.client_order_id
+        if link_id is None or report.is_open or report.avg_price is None or not report.filled_qty:
+            return False
+        async with self._protecting:
+            order = self.unprotected.get(link_id)
+            if order is None:
+                return False  # not ours to protect, or placed already
+            await self._protect(order, report.avg_price)
+            self.unprotected.pop(link_id, None)
+        return True
 
     async def cancel(self, symbol: Symbol, link_id: ClientOrderId) -> list[OrderEvent]:
         """Cancel by our id; the order's resulting events, empty if Bybit does not know it."""
@@ -361,6 +379,7 @@ class BybitVenue:
         report = await self.find_order(symbol, link_id)
         if report is None:
             return []
+        self.view.refreshed_orders([report])
         return order_events(report, self._clock.now(), [])
 
     async def set_trading_stop(self, stop: TradingStop) -> None:
@@ -371,6 +390,7 @@ class BybitVenue:
             trading_stop_params(stop, instrument),
             f"trading stop {stop.symbol}",
         )
+        self.view.protecting(stop)
 
     async def set_leverage(self, symbol: Symbol, leverage: Price) -> None:
         """Set leverage; "leverage not modified" (110043) counts as success."""
@@ -399,6 +419,19 @@ class BybitVenue:
         if not items:
             return position_report({"symbol": symbol, "size": "0", "side": ""})
         return position_report(items[0])
+
+    async def fresh_position(self, symbol: Symbol) -> PositionReport:
+        """The position from REST, refreshing the view with it (the view was not fresh)."""
+        generation = self.view.generation()
+        report = await self.position(symbol)
+        self.view.refreshed_position(report, generation)
+        return report
+
+    async def fresh_balance(self) -> BalanceReport:
+        generation = self.view.generation()
+        report = await self.balance()
+        self.view.refreshed_balance(report, generation)
+        return report
 
     async def positions(self) -> list[PositionReport]:
         """Open positions only: with ``settleCoin`` Bybit lists sizes above zero."""
