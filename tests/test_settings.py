@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tradeplay.domain.errors import ConfigError
-from tradeplay.settings import LogFormat, load_settings
+from tradeplay.settings import LogFormat, load_settings, without_password
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,7 @@ def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "TRADEPLAY_LOG_FORMAT",
         "TRADEPLAY_SAMPLE_SEED",
         "TRADEPLAY_CONFIG",
+        "TRADEPLAY_REDIS_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
@@ -87,3 +88,36 @@ def test_broken_toml_names_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("TRADEPLAY_CONFIG", str(config))
     with pytest.raises(ConfigError, match=r"tp\.toml: not valid TOML"):
         load_settings()
+
+
+def test_the_event_bus_redis_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().redis_url is None  # events stay in the process
+    monkeypatch.setenv("TRADEPLAY_REDIS_URL", "redis://:s3cret@10.0.0.5:6379/2")
+    assert load_settings().redis_url == "redis://:s3cret@10.0.0.5:6379/2"
+
+
+def test_a_redis_url_that_is_not_one_is_refused_without_echoing_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRADEPLAY_REDIS_URL", "http://admin:s3cret@10.0.0.5:6379")
+    with pytest.raises(ConfigError) as raised:
+        load_settings()
+    assert str(raised.value) == (
+        "invalid settings: redis_url (set in TRADEPLAY_REDIS_URL): Value error, expected a "
+        "redis://, rediss:// or unix:// URL; got 'http://admin:***@10.0.0.5:6379'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+        ("redis://:s3cret@h:6379/0", "redis://:***@h:6379/0"),
+        ("rediss://user:s3cret@h/1", "rediss://user:***@h/1"),
+        ("unix:///run/redis.sock?password=s3cret&db=1", "unix:///run/redis.sock?password=***&db=1"),
+        ("postgresql://app:s3cret@db/trading", "postgresql://app:***@db/trading"),
+        ("redis://[::1:s3cret", "(an unparsable URL)"),
+    ],
+)
+def test_a_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert without_password(url) == shown

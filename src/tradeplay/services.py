@@ -6,7 +6,8 @@ Every function takes the settings it needs explicitly; none of them prints.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,13 +27,15 @@ from tradeplay.data.importer import ImportReport, import_candles, import_funding
 from tradeplay.data.resample import resample
 from tradeplay.data.sample import SAMPLE_EXCHANGE, ensure_sample_market
 from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
-from tradeplay.domain.errors import InputError, TemporaryError, VenueRejectedError
+from tradeplay.domain.errors import ConfigError, InputError, TemporaryError, VenueRejectedError
 from tradeplay.domain.order import Order
 from tradeplay.domain.position import Position
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.notify import LocalBus
+from tradeplay.graduation import Decision, Ladder
+from tradeplay.notify import EventBus, LocalBus
 from tradeplay.play import CheckReport, check_play, load_play, show_play
 from tradeplay.ports import Clock, Progress
+from tradeplay.runtime import emergency
 from tradeplay.runtime.deployment import load_deployment
 from tradeplay.runtime.live import (
     LiveRun,
@@ -42,21 +45,24 @@ from tradeplay.runtime.live import (
     credentials_for,
     run_play_live,
 )
+from tradeplay.runtime.pipeline import Pipeline, PlayStanding
 from tradeplay.runtime.preflight import Preflight
 from tradeplay.runtime.runner import BarStep
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
-from tradeplay.settings import Settings
+from tradeplay.settings import Settings, without_password
 from tradeplay.store import (
     SECRET_KEY_ENV,
     Database,
     DeploymentState,
     EquitySnapshot,
+    GraduationDecision,
     KeyRing,
     SecretCipher,
     StoredKey,
     default_url,
 )
 from tradeplay.store import Deployment as StoredDeployment
+from tradeplay.store.deployments import PanicRequest
 
 log = structlog.get_logger(__name__)
 
@@ -299,18 +305,54 @@ def up_deployment(
     confirm: bool,
     stop: threading.Event,
 ) -> None:
-    """Run every pair of a deployment file in this process until ``stop``."""
+    """Run every pair of a deployment file in this process until ``stop``. Its events go to
+    the Redis of ``settings.redis_url`` when set (several processes share one), else they stay
+    in this process; an unreachable Redis is a :class:`TemporaryError` before anything starts."""
     deployment = load_deployment(path, environ)
     for spec in deployment.model.environments.values():
         confirm_live(spec.kind, confirm=confirm, env=environ)
-    database = open_state(settings)
+    with _event_bus(settings.redis_url) as bus:
+        database = open_state(settings)
+        try:
+            keys = key_ring(database, environ) if environ.get(SECRET_KEY_ENV) else None
+            options = SupervisorOptions(environ=environ, keys=keys)
+            supervisor = Supervisor(deployment, database, bus, SystemClock(), options)
+            supervisor.run(stop)
+        finally:
+            database.close()
+
+
+_REDIS_CONNECT_S = 5.0
+
+
+@contextmanager
+def _event_bus(redis_url: str | None) -> Iterator[EventBus]:
+    """The in-process bus, or the Redis bus at ``redis_url`` once Redis answered a ping."""
+    if redis_url is None:
+        yield LocalBus()
+        return
+    try:  # an optional extra: only a Redis deployment needs the client
+        import redis  # noqa: PLC0415
+
+        from tradeplay.notify.redis_bus import RedisBus  # noqa: PLC0415
+    except ImportError:
+        raise ConfigError(
+            "TRADEPLAY_REDIS_URL is set but the Redis client is not installed: "
+            "pip install 'tradeplay[redis]'"
+        ) from None
+    shown = without_password(redis_url)
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=_REDIS_CONNECT_S)
     try:
-        keys = key_ring(database, environ) if environ.get(SECRET_KEY_ENV) else None
-        options = SupervisorOptions(environ=environ, keys=keys)
-        supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
-        supervisor.run(stop)
-    finally:
-        database.close()
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        raise TemporaryError(
+            f"the event bus's Redis at {shown} is not reachable ({type(error).__name__}); "
+            "start it, or unset TRADEPLAY_REDIS_URL to keep the events in this process"
+        ) from None
+    log.info("event_bus_connected", redis=shown)
+    with RedisBus(client) as bus:
+        yield bus
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +418,29 @@ def request_deployments(
         database.close()
 
 
+def request_panic(settings: Settings, target: str, clock: Clock) -> list[PanicRequest]:
+    """Ask the running deployment to panic ``target`` (an environment, or ``all``): the
+    requests stored (see :mod:`tradeplay.runtime.emergency`); :class:`InputError` when no such
+    environment was ever deployed."""
+    database = open_state(settings)
+    try:
+        return emergency.request_panic(database, target, clock)
+    finally:
+        database.close()
+
+
+def await_panics(
+    settings: Settings, requests: Sequence[PanicRequest], timeout_s: float
+) -> list[PanicRequest]:
+    """The panic ``requests`` as stored once the running deployment applied every one, or
+    when ``timeout_s`` has passed (the unapplied ones still without ``applied_at``)."""
+    database = open_state(settings)
+    try:
+        return emergency.await_panics(database, requests, timeout_s)
+    finally:
+        database.close()
+
+
 def add_key(
     settings: Settings, environ: Mapping[str, str], name: str, api_key: str, api_secret: str
 ) -> StoredKey:
@@ -398,5 +463,54 @@ def remove_key(settings: Settings, environ: Mapping[str, str], name: str) -> Non
     database = open_state(settings)
     try:
         key_ring(database, environ).remove(name)
+    finally:
+        database.close()
+
+
+# ---------------------------------------------------------------------------- the pipeline
+
+
+def _pipeline(
+    database: Database, deployment: Path | None, environ: Mapping[str, str], clock: Clock
+) -> Pipeline:
+    ladder = Ladder() if deployment is None else load_deployment(deployment, environ).model.pipeline
+    return Pipeline(database.graduations, ladder, clock)
+
+
+def pipeline_status(
+    settings: Settings, deployment: Path | None, environ: Mapping[str, str], clock: Clock
+) -> list[PlayStanding]:
+    """Every play in the pipeline: its stage, share and last decision."""
+    database = open_state(settings)
+    try:
+        return _pipeline(database, deployment, environ, clock).status()
+    finally:
+        database.close()
+
+
+def pipeline_move(
+    settings: Settings,
+    deployment: Path | None,
+    environ: Mapping[str, str],
+    clock: Clock,
+    *,
+    play: str,
+    up: bool,
+    reason: str,
+) -> Decision:
+    """The operator promotes (``up``) or demotes ``play`` one stage, saying why."""
+    database = open_state(settings)
+    try:
+        pipeline = _pipeline(database, deployment, environ, clock)
+        return pipeline.promote(play, reason) if up else pipeline.demote(play, reason)
+    finally:
+        database.close()
+
+
+def pipeline_history(settings: Settings, play: str, clock: Clock) -> list[GraduationDecision]:
+    """Every decision about ``play``, oldest first."""
+    database = open_state(settings)
+    try:
+        return _pipeline(database, None, {}, clock).history(play)
     finally:
         database.close()

@@ -9,10 +9,12 @@ folder; a missing default file is fine, a missing file that was asked for is an 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import Field, ValidationError, field_validator
@@ -27,6 +29,10 @@ from tradeplay.domain.errors import ConfigError
 
 APP_NAME = "tradeplay"
 CONFIG_ENV = "TRADEPLAY_CONFIG"
+_REDIS_SCHEMES: Final = ("redis", "rediss", "unix")
+_URL_FIELDS: Final = frozenset({"database_url", "redis_url"})
+"""Settings that may hold a password: never echoed as given."""
+_QUERY_PASSWORD: Final = re.compile(r"([?&]password=)[^&#]*")
 
 
 class LogFormat(StrEnum):
@@ -65,13 +71,24 @@ class Settings(BaseSettings):
         description="State database (sqlite:///… or postgresql://…); SQLite in the data home.",
     )
     redis_url: str | None = Field(
-        default=None, description="Redis for the event bus across processes; in-process when unset."
+        default=None,
+        description=(
+            "Redis for the event bus (redis://[:password@]host:6379/0), when several processes "
+            "share one; `tradeplay up` publishes its events there. In-process when unset."
+        ),
     )
 
     @field_validator("data_home")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in _REDIS_SCHEMES:
+            raise ValueError("expected a redis://, rediss:// or unix:// URL")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -131,5 +148,19 @@ def _explain(exc: ValidationError, config_file: Path | None) -> str:
         field = ".".join(str(part) for part in error["loc"]) or "(settings)"
         env_name = f"TRADEPLAY_{field.upper()}"
         given = error.get("input")
+        if field in _URL_FIELDS and isinstance(given, str):
+            given = without_password(given)
         problems.append(f"{field} (set in {where}{env_name}): {error['msg']}; got {given!r}")
     return "invalid settings: " + "; ".join(problems)
+
+
+def without_password(url: str) -> str:
+    """``url`` with any password in it (``user:password@`` or ``?password=``) shown as
+    ``***``: how a URL setting appears in messages and logs."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:  # an unparsable URL may hold anything: show none of it
+        return "(an unparsable URL)"
+    if password:
+        url = url.replace(f":{password}@", ":***@", 1)
+    return _QUERY_PASSWORD.sub(r"\1***", url)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from tradeplay.graduation import Check, Evaluation, Stage, Verdict
+from tradeplay.graduation import DEFAULT_CRITERIA, Check, Evaluation, Stage, Verdict
 from tradeplay.graduation.ladder import Action, Ladder, Placement, decide
 from tradeplay.graduation.parity import Divergence, ParityVerdict
 
@@ -109,7 +109,8 @@ def test_an_approval_opens_live_but_never_without_the_live_safety_limits() -> No
         ({"stages": ["shadow", "shadow"]}, "stages: expected at least two stages, each once"),
         ({"ramp": ["0.5", "0.25", "1"]}, "ramp: expected rising shares of the capital ending at 1"),
         ({"ramp": ["0.25", "0.5"]}, "ramp: expected rising shares of the capital ending at 1"),
-        ({"criteria": {"shadow": {}}}, "criteria: none for backtest, demo, live_pilot, live"),
+        ({"criteria": {"demo": {"min_psr": 2}}}, "less than or equal to 1"),
+        ({"criteria": {"demo": {"min_sharp": 1}}}, "Extra inputs are not permitted"),
         ({"pilot_share": "1.5"}, "less than or equal to 1"),
         ({"stages": ["shadow", "moon"]}, "Input should be 'backtest', 'shadow'"),
     ],
@@ -117,3 +118,12 @@ def test_an_approval_opens_live_but_never_without_the_live_safety_limits() -> No
 def test_bad_ladders_are_refused_with_the_reason(settings: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Ladder.model_validate(settings)
+
+
+def test_criteria_given_change_the_defaults_field_by_field() -> None:
+    """A deployment names only what it changes; ``None`` switches a default off."""
+    ladder = Ladder.model_validate({"criteria": {"demo": {"min_days": 3, "min_psr": None}}})
+    demo = ladder.criteria[Stage.DEMO]
+    assert (demo.min_days, demo.min_psr) == (3, None)
+    assert demo.min_trades == DEFAULT_CRITERIA[Stage.DEMO].min_trades
+    assert ladder.criteria[Stage.SHADOW] == DEFAULT_CRITERIA[Stage.SHADOW]

@@ -1,7 +1,8 @@
 """The Redis bus against the real Redis on 127.0.0.1:6379: several processes, one event stream.
 
 Without a reachable server these tests skip saying why, except in CI (``CI=true``), where they
-fail. Each test uses its own channel prefix, so runs sharing the server never see each other.
+fail (the ``redis_url`` fixture of ``conftest.py``). Each test uses its own channel prefix, so
+runs sharing the server never see each other.
 """
 
 from __future__ import annotations
@@ -24,24 +25,7 @@ from tradeplay.notify import DeploymentStarted, Event, EventBus, OrderFilled
 from tradeplay.notify.redis_bus import RedisBus
 from tradeplay.settings import LogFormat
 
-REDIS_ENV = "TRADEPLAY_TEST_REDIS_URL"
 WAIT_SECONDS = 5
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> str:
-    url = os.environ.get(REDIS_ENV, "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        reason = f"Redis not reachable at {REDIS_ENV}={url}: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run the Redis tests; {reason}")
-        pytest.skip(reason)
-    finally:
-        client.close()
-    return url
 
 
 @pytest.fixture

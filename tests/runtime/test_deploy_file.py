@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tradeplay.graduation import DEFAULT_CRITERIA, Stage
 from tradeplay.runtime.deployment import DeploymentFileError, read_deployment
 from tradeplay.runtime.live import RunEnvironment
 
@@ -144,4 +145,31 @@ def test_bad_limit_values_and_an_environment_called_all_are_reported() -> None:
     named_all = GOOD.replace("  paper:\n", "  all:\n")
     assert "environments.all: 'all' means every environment: pick another name" in problems(
         named_all
+    )
+
+
+def test_the_pipeline_section_changes_the_ladder_over_its_defaults() -> None:
+    text = GOOD + (
+        "pipeline:\n"
+        "  stages: [shadow, demo, live_pilot, live]\n"
+        "  live_approval: automatic\n"
+        "  criteria: {demo: {min_days: 3}}\n"
+    )
+    ladder = read_deployment(text, Path("deploy.yaml"), ENV).model.pipeline
+    assert [str(stage) for stage in ladder.stages] == ["shadow", "demo", "live_pilot", "live"]
+    assert ladder.live_approval == "automatic"
+    assert ladder.criteria[Stage.DEMO].min_days == 3
+    assert ladder.criteria[Stage.DEMO].min_trades == DEFAULT_CRITERIA[Stage.DEMO].min_trades
+    assert read_deployment(GOOD, Path("deploy.yaml"), ENV).model.pipeline.live_approval == (
+        "operator"
+    )
+
+
+def test_a_bad_pipeline_section_names_line_and_field() -> None:
+    text = GOOD + "pipeline:\n  live_approval: sometimes\n  criteria:\n    demo: {min_psr: 3}\n"
+    assert problems(text) == (
+        "deploy.yaml, line 21: pipeline.live_approval: expected one of operator, automatic, "
+        "got 'sometimes'\n"
+        "deploy.yaml, line 23: pipeline.criteria.demo.min_psr: input should be less than or "
+        "equal to 1"
     )

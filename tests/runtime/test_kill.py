@@ -43,7 +43,8 @@ from tradeplay.runtime.recovery import NEVER_PLACED, STATE_KEY
 from tradeplay.store import Database, default_url
 from tradeplay.venues.bybit.reports import order_report
 
-SEED: Final = 7
+SEED: Final = int(os.environ.get("KILL_SEED", "7"))
+"""The plan's seed; ``KILL_SEED=N`` runs another plan (the CI runs seed 7)."""
 CYCLES: Final = 24
 ENV: Final = "demo"
 BTC: Final = "BTCUSDT"

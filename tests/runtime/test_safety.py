@@ -30,8 +30,21 @@ from tradeplay.runtime.emergency import EmergencyProtocol
 from tradeplay.runtime.guard import EnvironmentGuard
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.recorder import RecordedExchange, Recorder
-from tradeplay.runtime.safety import ALL, Breach, GroupLimits, Opening, RiskBook
-from tradeplay.store import Database, DeploymentState, default_url
+from tradeplay.runtime.safety import (
+    ALL,
+    Breach,
+    GroupLimits,
+    Opening,
+    RiskBook,
+    stored_risk_state,
+)
+from tradeplay.store import (
+    Database,
+    DeploymentState,
+    EquitySnapshot,
+    RiskEventRecord,
+    default_url,
+)
 
 PLAY = load_play(Path(__file__).resolve().parents[2] / "plays" / "ema_cross.yaml")  # leverage 3
 PRICE = Decimal(50000)
@@ -317,6 +330,67 @@ def test_daily_loss_blocks_until_midnight_utc_not_24_hours_after_the_first_trade
     clock.at = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 12 hours after the first trade
     trading.submit(buy("0.01", n=2))
     assert [o.client_order_id for o in venue.sent] == ["ema-2"]
+
+
+def _stored(database: Database, *readings: tuple[datetime, str]) -> None:
+    for time, equity in readings:
+        snapshot = EquitySnapshot(
+            time=time,
+            equity=Decimal(equity),
+            wallet_balance=Decimal(equity),
+            unrealized_pnl=Decimal(0),
+        )
+        database.equity.record("demo", snapshot)
+
+
+def _restarted(database: Database, limits: GroupLimits) -> RiskBook:
+    """A new run's book, seeded from the store as the supervisor seeds it."""
+    risk = book(demo=limits)
+    risk.seed("demo", stored_risk_state(database, "demo"))
+    return risk
+
+
+def test_a_daily_loss_block_outlives_a_restart_the_same_day_and_ends_at_midnight_utc(
+    tmp_path: Path,
+) -> None:
+    database = Database.open(default_url(tmp_path))
+    limits = GroupLimits(max_daily_loss_percent=Decimal(5))
+    yesterday = NOON.replace(day=1, hour=23)
+    _stored(database, (yesterday, "11000"), (NOON.replace(hour=8), "10000"))
+    _stored(database, (NOON.replace(hour=20), "9400"))  # 6 % down since 00:00 UTC
+    restarted = NOON.replace(hour=21)
+    risk, breaches, venue = _restarted(database, limits), list[Breach](), Venue()
+    (noted,) = risk.observe("demo", Decimal(9400), restarted)  # 6 % of the day's 10000
+    assert (noted.rule, noted.value) == ("daily_loss", Decimal(6))
+    reason = rejected(guard(risk, venue, breaches, clock=Clock(restarted)).submit(buy("0.01")))
+    assert reason.startswith("risk limit: environment demo: daily loss 6 % reached the 5 %")
+
+    tomorrow = datetime(2026, 3, 3, 0, 0, 5, tzinfo=UTC)  # restarted again after midnight
+    risk, venue = _restarted(database, limits), Venue()
+    assert risk.observe("demo", Decimal(9400), tomorrow) == []
+    guard(risk, venue, breaches, clock=Clock(tomorrow)).submit(buy("0.01", n=2))
+    assert [o.client_order_id for o in venue.sent] == ["ema-2"]
+    database.close()
+
+
+def test_a_drawdown_is_measured_across_a_restart_from_the_peak_since_the_last_breach(
+    tmp_path: Path,
+) -> None:
+    database = Database.open(default_url(tmp_path))
+    limits = GroupLimits(max_drawdown_percent=Decimal(10))
+    _stored(database, (NOON.replace(hour=1), "10000"), (NOON.replace(hour=2), "11000"))
+    _stored(database, (NOON.replace(hour=3), "10200"))
+    (breach,) = _restarted(database, limits).observe("demo", Decimal(9900), NOON)
+    assert (breach.rule, breach.value) == ("max_drawdown", Decimal(10))  # 1100 of 11000
+
+    # That breach halted it; the operator's resume restarts the peak (here: after the breach).
+    database.risk_events.record(
+        "demo", RiskEventRecord(time=NOON, rule="max_drawdown", action="emergency")
+    )
+    _stored(database, (NOON, "9900"), (NOON.replace(hour=13), "9950"))
+    later = NOON.replace(hour=14)
+    assert _restarted(database, limits).observe("demo", Decimal(9700), later) == []  # 2.5 % down
+    database.close()
 
 
 # -- drawdown and the emergency protocol ---------------------------------------------------------

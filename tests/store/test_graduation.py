@@ -8,7 +8,7 @@ import pytest
 
 from tests.store.builders import at
 from tradeplay.domain.errors import InputError
-from tradeplay.store import Database, GraduationDecision
+from tradeplay.store import Database, GraduationDecision, StoredPlacement
 
 
 def _decision(seconds: float = 0, verdict: str = "promote") -> GraduationDecision:
@@ -43,3 +43,40 @@ def test_metrics_that_are_not_json_are_refused_with_a_reason(database: Database)
     )
     with pytest.raises(InputError, match="graduation decision of trend: metrics must hold only"):
         database.graduations.record(bad)
+
+
+def test_a_decision_keeps_its_reason_and_the_share_it_leaves_the_play(database: Database) -> None:
+    ramp = GraduationDecision(
+        play="trend",
+        from_stage="live",
+        to_stage="live",
+        verdict="ramp",
+        decided_at=at(0),
+        reason="proven with 25 % of the capital",
+        share=Decimal("0.50"),
+    )
+    database.graduations.record(ramp)
+    assert database.graduations.history("trend") == [ramp]
+
+
+def test_where_each_play_stands_is_kept_and_replaced(database: Database) -> None:
+    assert database.graduations.placement("trend") is None
+    first = StoredPlacement(
+        play="trend", stage="shadow", entered_at=at(0), share=Decimal(1), updated_at=at(0)
+    )
+    database.graduations.place(first)
+    live = StoredPlacement(
+        play="trend",
+        stage="live_pilot",
+        entered_at=at(3600),
+        share=Decimal("0.10"),
+        approved=True,
+        updated_at=at(3600),
+    )
+    database.graduations.place(live)
+    other = StoredPlacement(
+        play="rsi", stage="demo", entered_at=at(60), share=Decimal(1), updated_at=at(60)
+    )
+    database.graduations.place(other)
+    assert database.graduations.placement("trend") == live
+    assert database.graduations.placements() == [other, live]

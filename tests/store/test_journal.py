@@ -72,6 +72,31 @@ def test_the_equity_curve_in_time_order(database: Database) -> None:
     assert database.equity.curve("demo", since=at(60)) == [snapshots[2], snapshots[0]]
 
 
+def test_the_equity_peak_first_and_latest_are_found_by_the_database(database: Database) -> None:
+    """The peak is the highest number, not the highest text ("999.5" sorts above "10000")."""
+    values = {0: "9990.5", 60: "10000.25", 120: "999.5", 180: "10000.2"}
+    for seconds, value in values.items():
+        snapshot = EquitySnapshot(
+            time=at(seconds),
+            equity=Decimal(value),
+            wallet_balance=Decimal(value),
+            unrealized_pnl=Decimal(0),
+        )
+        database.equity.record("demo", snapshot)
+    peak = database.equity.peak("demo")
+    assert peak is not None
+    assert (peak.time, peak.equity) == (at(60), Decimal("10000.25"))
+    later = database.equity.peak("demo", since=at(61))
+    assert later is not None
+    assert later.equity == Decimal("10000.2")
+    first, latest = database.equity.first("demo", at(1)), database.equity.latest("demo")
+    assert first is not None
+    assert latest is not None
+    assert (first.time, latest.time) == (at(60), at(180))
+    assert database.equity.peak("live") is None
+    assert database.equity.first("demo", at(181)) is None
+
+
 def test_risk_events_keep_their_numbers(database: Database) -> None:
     breach = RiskEventRecord(
         time=at(5),
@@ -86,3 +111,20 @@ def test_risk_events_keep_their_numbers(database: Database) -> None:
     assert not database.risk_events.record("live", breach)
     assert database.risk_events.since("live", T0) == [breach]
     assert database.risk_events.since("demo", T0) == []
+
+
+def test_two_pairs_breaching_one_rule_at_one_instant_are_two_risk_events(
+    database: Database,
+) -> None:
+    def breach(deployment: str | None) -> RiskEventRecord:
+        return RiskEventRecord(
+            time=at(5), rule="max_open_orders", action="block", deployment=deployment
+        )
+
+    assert database.risk_events.record("demo", breach("trend-btc"))
+    assert database.risk_events.record("demo", breach("meanrev-eth"))
+    assert database.risk_events.record("demo", breach(None))  # the environment as a whole
+    assert not database.risk_events.record("demo", breach("trend-btc"))
+    assert not database.risk_events.record("demo", breach(None))  # a replay, however keyed
+    found = database.risk_events.since("demo", T0)
+    assert sorted(str(e.deployment) for e in found) == ["None", "meanrev-eth", "trend-btc"]

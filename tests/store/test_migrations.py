@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
 
@@ -13,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.store.builders import T0, order
 from tradeplay.domain.order import OrderStatus
-from tradeplay.store import Database, DeploymentState, migrate
+from tradeplay.store import Database, DeploymentState, RiskEventRecord, migrate
 from tradeplay.store.schema import metadata
 
 
@@ -24,6 +25,8 @@ def test_the_migrations_are_inside_the_package() -> None:
         "r0001_trading_records.py",
         "r0002_keys_and_graduation.py",
         "r0003_panic_requests.py",
+        "r0004_risk_events_per_deployment.py",
+        "r0005_pipeline.py",
     } <= names
     assert (resources.files("tradeplay.store.migrations") / "env.py").is_file()
 
@@ -104,4 +107,65 @@ def test_a_revision_2_schema_upgrades_to_hold_panic_requests(empty_url: str) -> 
     assert (stored.state, stored.capital) == (DeploymentState.RUNNING, Decimal(500))
     request = database.deployments.request_panic("live", T0)
     assert database.deployments.pending_panics("live") == [request]
+    database.close()
+
+
+_OLD_RISK_EVENT = text(
+    "INSERT INTO risk_events (environment, time, rule, action, deployment, value, threshold, "
+    "detail) VALUES ('demo', :at, :rule, 'block', :deployment, '3.5', '3', 'daily loss')"
+)
+
+
+def test_a_revision_3_schema_upgrades_to_key_risk_events_per_deployment(empty_url: str) -> None:
+    """Revision 3 with risk events of a pair and of the environment; after the upgrade both are
+    intact, and a second pair breaching the same rule at the same instant is a row of its own."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        for rule, deployment in (("max_open_orders", "trend"), ("daily_loss", None)):
+            connection.execute(
+                _OLD_RISK_EVENT, {"at": moment, "rule": rule, "deployment": deployment}
+            )
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    assert migrate.current_revision(database.engine) == migrate.head_revision()
+    before = database.risk_events.since("demo", T0)
+    assert [(e.rule, e.deployment, e.value) for e in before] == [
+        ("max_open_orders", "trend", Decimal("3.5")),
+        ("daily_loss", None, Decimal("3.5")),
+    ]
+    other = RiskEventRecord(time=T0, rule="max_open_orders", action="block", deployment="rsi")
+    assert database.risk_events.record("demo", other)
+    assert not database.risk_events.record("demo", before[1])  # still written once
+    assert len(database.risk_events.since("demo", T0)) == 3
+    database.close()
+
+
+_OLD_DECISION = text(
+    "INSERT INTO graduation_decisions (play, from_stage, to_stage, verdict, metrics, thresholds, "
+    "decided_at) VALUES ('trend', 'demo', 'live_pilot', 'promote', '{}', '{}', :at)"
+)
+
+
+def test_a_revision_4_schema_upgrades_to_hold_the_pipeline(empty_url: str) -> None:
+    """Decisions stored before the pipeline kept no reason: they come back with an empty one
+    and no share; placements can be stored after the upgrade."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0004")
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        connection.execute(_OLD_DECISION, {"at": moment})
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    [old] = database.graduations.history("trend")
+    assert (old.verdict, old.reason, old.share) == ("promote", "", None)
+    assert database.graduations.placements() == []
+    # Another verdict at the same instant is a decision of its own; the same one is a replay.
+    held = replace(old, verdict="hold", reason="operator: wait")
+    assert database.graduations.record(held)
+    assert not database.graduations.record(held)
+    assert [d.verdict for d in database.graduations.history("trend")] == ["promote", "hold"]
     database.close()

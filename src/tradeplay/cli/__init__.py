@@ -9,7 +9,7 @@ them: the way from data to a backtest to live.
 
 from __future__ import annotations
 
-from tradeplay.cli import backtest, data, deploy, emulator, keys, play, run
+from tradeplay.cli import backtest, data, deploy, emulator, keys, pipeline, play, run
 from tradeplay.cli._shell import app
 
 for _command in (
@@ -28,6 +28,7 @@ for _command in (
 app.add_typer(data.data_app, name="data")
 app.add_typer(play.play_app, name="play")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(pipeline.pipeline_app, name="pipeline")
 
 __all__ = ["app", "main"]
 

@@ -17,7 +17,6 @@ from tradeplay.cli._shell import (
     out,
     settings_of,
 )
-from tradeplay.runtime.emergency import await_panics, request_panic
 from tradeplay.runtime.supervisor import SystemClock
 
 
@@ -29,7 +28,10 @@ def up(
         bool, typer.Option(help="Required when a live environment is deployed.")
     ] = False,
 ) -> None:
-    """Run every play of a deployment in its environments, in this process, until Ctrl-C."""
+    """Run every play of a deployment in its environments, in this process, until Ctrl-C.
+
+    Events are published in this process, or to Redis when TRADEPLAY_REDIS_URL is set.
+    """
     stop = threading.Event()
     try:
         services.up_deployment(settings_of(ctx), deployment, os.environ, confirm=confirm, stop=stop)
@@ -95,17 +97,14 @@ def panic(
     it did. With nothing running, the request is kept: the next `tradeplay up` starts those
     plays halted and flattens first. The environment stays halted until `tradeplay resume`.
     """
-    database = services.open_state(settings_of(ctx))
-    try:
-        requests = request_panic(database, target, SystemClock())
-        names = ", ".join(r.environment for r in requests)
-        out.print(
-            f"panic requested for {names}: the running deployment applies it within about "
-            f"1 s (waiting up to {wait:g} s)"
-        )
-        found = await_panics(database, requests, wait)
-    finally:
-        database.close()
+    settings = settings_of(ctx)
+    requests = services.request_panic(settings, target, SystemClock())
+    names = ", ".join(r.environment for r in requests)
+    out.print(
+        f"panic requested for {names}: the running deployment applies it within about "
+        f"1 s (waiting up to {wait:g} s)"
+    )
+    found = services.await_panics(settings, requests, wait)
     missed = [r for r in found if r.applied_at is None]
     for request in found:
         if request.applied_at is not None:

@@ -22,9 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tradeplay.graduation.criteria import DEFAULT_CRITERIA, DEFAULT_LADDER, Criteria, Stage
 from tradeplay.graduation.evaluation import Evaluation, Verdict
@@ -43,6 +43,8 @@ class Ladder(BaseModel):
 
     stages: tuple[Stage, ...] = DEFAULT_LADDER
     criteria: dict[Stage, Criteria] = Field(default_factory=lambda: dict(DEFAULT_CRITERIA))
+    """Per stage, the defaults of :data:`DEFAULT_CRITERIA` with what is given here changed
+    (``null`` switches a default criterion off)."""
     live_approval: Literal["operator", "automatic"] = "operator"
     pilot_share: Share = Decimal("0.1")
     """Share of the play's capital traded in ``live_pilot``."""
@@ -52,15 +54,30 @@ class Ladder(BaseModel):
     """How far a venue's fill price may stray from the replay's in the parity gate (stages
     whose fills come from the local simulator are held to exact equality)."""
 
+    @field_validator("criteria", mode="before")
+    @classmethod
+    def _over_the_defaults(cls, given: Any) -> Any:
+        if not isinstance(given, dict):
+            return given  # the field's own error names what was expected
+        merged: dict[Any, Any] = {
+            str(stage): criteria.model_dump() for stage, criteria in DEFAULT_CRITERIA.items()
+        }
+        for stage, changes in given.items():
+            name = str(stage)
+            if isinstance(changes, Criteria):
+                merged[name] = {**merged.get(name, {}), **changes.model_dump(exclude_unset=True)}
+            elif isinstance(changes, dict):
+                merged[name] = {**merged.get(name, {}), **changes}
+            else:
+                merged[name] = changes
+        return merged
+
     @model_validator(mode="after")
     def _consistent(self) -> Ladder:
         if len(set(self.stages)) != len(self.stages) or len(self.stages) < 2:
             raise ValueError("stages: expected at least two stages, each once")
         if list(self.ramp) != sorted(self.ramp) or self.ramp[-1] != FULL:
             raise ValueError("ramp: expected rising shares of the capital ending at 1")
-        missing = [str(stage) for stage in self.stages if stage not in self.criteria]
-        if missing:
-            raise ValueError(f"criteria: none for {', '.join(missing)}")
         return self
 
     def below(self, stage: Stage) -> Stage | None:

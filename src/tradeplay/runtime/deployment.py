@@ -63,6 +63,7 @@ from pydantic_core import ErrorDetails
 
 from tradeplay.domain.values import to_decimal
 from tradeplay.engine.risk import RiskLimits
+from tradeplay.graduation import Ladder
 from tradeplay.play.document import Document, dotted, read_document
 from tradeplay.play.document import Path as FieldPath
 from tradeplay.play.errors import PlayFileError, Problem
@@ -181,6 +182,8 @@ class DeploymentModel(Section):
     environments: dict[str, EnvironmentSpec] = Field(min_length=1)
     plays: tuple[PlaySpec, ...] = Field(min_length=1)
     limits: GlobalRiskSpec = GlobalRiskSpec()
+    pipeline: Ladder = Ladder()
+    """The graduation ladder: its stages, their criteria over the defaults, live approval."""
 
     @field_validator("limits", mode="before")
     @classmethod

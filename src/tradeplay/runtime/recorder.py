@@ -3,16 +3,27 @@
 :class:`RecordedMarket` wraps a pair's market; the engine trades through its
 :class:`RecordedExchange`. An order is stored *before* it is sent (status ``pending``, keyed by
 our ``orderLinkId``), so an order that left but whose answer was lost is still known after a
-crash; the venue's answer and every later event (fills at the next bar) update the same row.
-Both writes are idempotent (see :mod:`tradeplay.store.trading`), so a replay changes nothing.
-A fill of the exchange's own stop-loss or take-profit order (ids ``sl-<n>`` / ``tp-<n>``, see
-:class:`~tradeplay.sim.book.Origin`) is also told as ``StopLossHit`` / ``TakeProfitHit``.
+crash; the venue's answer and every later event (fills at the next bar) update the same row,
+within the bar that brought them. An event for an order this run did not send (sent by the run
+before a restart, or by recovery) moves the stored row while it is open.
+
+A stored order only moves forward in time: its events carry different clocks (our
+acknowledgement is stamped when the answer arrives, a fill with the venue's execution time,
+which may be earlier), and an update stamped before the stored row would not be written.
+
+A fill moves its order only the first time it is recorded: a fill delivered again (a stream
+re-sync, or recovery recorded it first together with the order's venue state) is no new
+quantity. A fill of the exchange's own stop-loss or take-profit order is also told as
+``StopLossHit`` / ``TakeProfitHit``: the simulator's ids say so (``sl-<n>`` / ``tp-<n>``, see
+:class:`~tradeplay.sim.book.Origin`), a venue's order by its ``stopOrderType``
+(:attr:`Recorder.origin`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 
 import numpy as np
 import structlog
@@ -37,6 +48,10 @@ __all__ = ["RecordedExchange", "RecordedMarket"]
 log = structlog.get_logger(__name__)
 
 
+def _origin_of_id(fill: Fill) -> Origin | None:
+    return Origin.of(fill.client_order_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Recorder:
     """Where a pair's orders and fills go: the store and the bus."""
@@ -45,6 +60,8 @@ class Recorder:
     records: Records
     bus: EventBus
     clock: Clock
+    origin: Callable[[Fill], Origin | None] = _origin_of_id
+    """Who placed the order a fill executes (``None``: unknown); by default its id says."""
 
 
 class RecordedExchange(ForwardingExchange):
@@ -52,19 +69,20 @@ class RecordedExchange(ForwardingExchange):
 
     def __init__(self, inner: Exchange, recorder: Recorder) -> None:
         super().__init__(inner)
-        self._recorder = recorder
+        self.recorder = recorder
         self._orders: dict[ClientOrderId, Order] = {}
         self.changed = False
         """Set when an order or fill went through since the flag was last cleared (the
         position is then worth saving)."""
 
     def submit(self, order: order_events.OrderSubmitted) -> Sequence[order_events.OrderEvent]:
-        key = self._recorder.key
-        self._save(Order.from_submitted(order))  # durable before it leaves
+        key = self.recorder.key
+        self._save(Order.from_submitted(order))
+        self.recorder.records.flush()  # durable before it leaves
         events = self._inner.submit(order)
         self.apply(events)
         rejected = next((e for e in events if isinstance(e, order_events.OrderRejected)), None)
-        self._recorder.bus.publish(
+        self.recorder.bus.publish(
             notify.OrderRejected(
                 environment=key.environment,
                 time=order.time,
@@ -98,25 +116,40 @@ class RecordedExchange(ForwardingExchange):
         return events
 
     def apply(self, events: Sequence[order_events.OrderEvent]) -> None:
-        """Store the fills among ``events`` and move the known orders they belong to."""
-        key = self._recorder.key
+        """Store the fills among ``events`` and move the orders they belong to."""
+        key = self.recorder.key
         self.changed = self.changed or bool(events)
         for event in events:
-            if isinstance(event, order_events.OrderFilled):
-                self._fill(event)
-            known = self._orders.get(event.client_order_id)
-            if known is None or isinstance(event, order_events.OrderSubmitted):
+            if isinstance(event, order_events.OrderFilled) and not self._fill(event):
+                continue  # recorded before: its order already counts it
+            if isinstance(event, order_events.OrderSubmitted):
+                continue
+            known = self._known(event.client_order_id)
+            if known is None:
                 continue
             try:
-                self._save(known.apply(event))
+                moved = known.apply(event)
             except InvalidTransitionError as error:  # the venue's word wins; keep the fill
                 log.warning("order_event_skipped", pair=str(key), reason=str(error))
+                continue
+            if moved.updated_at < known.updated_at:  # see the module doc: forward in time only
+                moved = replace(moved, updated_at=known.updated_at)
+            self._save(moved)
 
-    def _fill(self, event: order_events.OrderFilled) -> None:
-        key, fill = self._recorder.key, event.fill
-        if not self._recorder.records.fills.record(key.environment, fill):
-            return  # seen before: already published
-        self._recorder.bus.publish(
+    def _known(self, client_order_id: ClientOrderId) -> Order | None:
+        """The open order ``client_order_id`` names: sent by this run, else as stored."""
+        known = self._orders.get(client_order_id)
+        if known is not None:
+            return known
+        stored = self.recorder.records.orders.get(self.recorder.key.environment, client_order_id)
+        return stored if stored is not None and stored.is_open else None
+
+    def _fill(self, event: order_events.OrderFilled) -> bool:
+        """Store the fill and publish it; ``False`` if it was stored before."""
+        key, fill = self.recorder.key, event.fill
+        if not self.recorder.records.fills.record(key.environment, fill):
+            return False  # seen before: already published
+        self.recorder.bus.publish(
             notify.OrderFilled(
                 environment=key.environment,
                 time=fill.time,
@@ -131,14 +164,15 @@ class RecordedExchange(ForwardingExchange):
             )
         )
         self._protection_hit(fill)
+        return True
 
     def _protection_hit(self, fill: Fill) -> None:
-        origin = Origin.of(fill.client_order_id)
+        origin = self.recorder.origin(fill)
         if origin not in (Origin.STOP_LOSS, Origin.TAKE_PROFIT):
             return
         kind = notify.StopLossHit if origin is Origin.STOP_LOSS else notify.TakeProfitHit
-        key = self._recorder.key
-        self._recorder.bus.publish(
+        key = self.recorder.key
+        self.recorder.bus.publish(
             kind(
                 environment=key.environment,
                 time=fill.time,
@@ -155,7 +189,8 @@ class RecordedExchange(ForwardingExchange):
         self._orders[order.client_order_id] = order
         if not order.is_open:
             self._orders.pop(order.client_order_id)
-        self._recorder.records.orders.save(self._recorder.key.environment, order)
+        environment = self.recorder.key.environment
+        self.recorder.records.post(lambda records: records.orders.save(environment, order))
 
 
 class RecordedMarket:
@@ -170,6 +205,11 @@ class RecordedMarket:
     @property
     def exchange(self) -> Exchange:
         return self.recorded
+
+    def deferred(self) -> AbstractContextManager[None]:
+        """Writes within need not be durable before the block ends (a bar's step): one wait
+        for all of them instead of one each (see :mod:`tradeplay.store._group_commit`)."""
+        return self.recorded.recorder.records.deferred()
 
     def on_bar(self, row: NDArray[np.float64]) -> Sequence[order_events.OrderEvent]:
         if self.muted:

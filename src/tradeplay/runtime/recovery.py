@@ -41,7 +41,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 import numpy as np
 import structlog
@@ -49,8 +49,6 @@ from numpy.typing import NDArray
 
 from tradeplay.domain.errors import RejectedError, TradeplayError
 from tradeplay.domain.events import OrderSubmitted
-from tradeplay.domain.fill import Fill
-from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order, OrderStatus
 from tradeplay.domain.position import Position
 from tradeplay.domain.protection import Protection
@@ -61,10 +59,10 @@ from tradeplay.notify.events import Reconciled
 from tradeplay.play.runner import PlaySignals
 from tradeplay.ports import Clock, TradingStop
 from tradeplay.runtime.pairs import Pair
-from tradeplay.runtime.venue_session import VenueSession
+from tradeplay.runtime.venue_account import SessionAccount, VenueAccount
 from tradeplay.store import Records
 from tradeplay.venues.bybit.order_params import needs_fill_price, protection_stop
-from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
+from tradeplay.venues.bybit.reports import OrderReport, PositionReport
 
 __all__ = ["Action", "Finding", "Recovery", "SessionAccount", "VenueAccount"]
 
@@ -103,73 +101,6 @@ class Finding:
     ref: str
     """Our order id, the venue's, or the execution id."""
     detail: str = ""
-
-
-class VenueAccount(Protocol):
-    """What recovery asks of the venue account (blocking; Bybit's own reports)."""
-
-    def open_orders(self) -> Sequence[OrderReport]: ...
-
-    def find_order(self, symbol: Symbol, link_id: ClientOrderId) -> OrderReport | None: ...
-
-    def positions(self) -> Sequence[PositionReport]:
-        """Open positions only."""
-        ...
-
-    def balance(self) -> BalanceReport: ...
-
-    def executions(self, symbol: Symbol, start_ms: int | None) -> Sequence[Fill]:
-        """Fills at or after ``start_ms`` (every one when ``None``), oldest first."""
-        ...
-
-    def instrument(self, symbol: Symbol) -> Instrument: ...
-
-    def set_trading_stop(self, stop: TradingStop) -> None: ...
-
-    def submit(self, order: OrderSubmitted) -> None: ...
-
-    def protect_on_fill(self, order: OrderSubmitted) -> None:
-        """Place ``order``'s fill-relative protection once it fills."""
-        ...
-
-
-class SessionAccount:
-    """:class:`VenueAccount` over a running :class:`VenueSession` (existing venue calls only)."""
-
-    def __init__(self, session: VenueSession) -> None:
-        self._session = session
-        self._venue = session.venue
-
-    def open_orders(self) -> Sequence[OrderReport]:
-        return self._session.run(self._venue.open_orders())
-
-    def find_order(self, symbol: Symbol, link_id: ClientOrderId) -> OrderReport | None:
-        return self._session.run(self._venue.find_order(symbol, link_id))
-
-    def positions(self) -> Sequence[PositionReport]:
-        return self._session.run(self._venue.positions())
-
-    def balance(self) -> BalanceReport:
-        return self._session.run(self._venue.balance())
-
-    def executions(self, symbol: Symbol, start_ms: int | None) -> Sequence[Fill]:
-        found = self._session.run(self._venue.executions(symbol, start_ms=start_ms))
-        return [item for item in found if isinstance(item, Fill)]
-
-    def instrument(self, symbol: Symbol) -> Instrument:
-        return self._session.run(self._venue.instrument(symbol))
-
-    def set_trading_stop(self, stop: TradingStop) -> None:
-        self._session.run(self._venue.set_trading_stop(stop))
-
-    def submit(self, order: OrderSubmitted) -> None:
-        self._session.run(self._venue.submit(order))
-
-    def protect_on_fill(self, order: OrderSubmitted) -> None:
-        async def register() -> None:  # the venue's table is touched on its loop only
-            self._venue.unprotected[order.client_order_id] = order
-
-        self._session.run(register())
 
 
 class Recovery:

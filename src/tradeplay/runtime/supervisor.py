@@ -7,6 +7,8 @@
                 │     └─ PairWorker rsi@demo
                 └─ EnvironmentConnection "live" ── VenueSession …
                       └─ PairWorker ema@live
+    MarketData: one kline stream per public source, symbol and timeframe, shared read-only
+                by every pair of every environment trading it (demo and live read one)
 
 Each pair's lifecycle (stopped → starting → running ⇄ paused → stopping → stopped, emergency)
 is stored through :mod:`tradeplay.store.deployments` and published on the bus. The store is
@@ -46,11 +48,12 @@ from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.emergency import OPERATOR_PANIC, EmergencyProtocol
 from tradeplay.runtime.environment import EnvironmentConnection
 from tradeplay.runtime.guard import EnvironmentGuard, GuardedMarket
+from tradeplay.runtime.market_data import MarketData, StreamHealth
 from tradeplay.runtime.pairs import Pair, PairKey, account_credentials, pairs_of
 from tradeplay.runtime.recorder import RecordedMarket, Recorder
 from tradeplay.runtime.recovery import Recovery, SessionAccount
 from tradeplay.runtime.runner import BarStep, Market
-from tradeplay.runtime.safety import ALL, Breach, RiskBook
+from tradeplay.runtime.safety import ALL, Breach, RiskBook, stored_risk_state
 from tradeplay.runtime.worker import HealthPolicy, PairWorker
 from tradeplay.store import DeploymentState, EquitySnapshot, KeyRing, Records
 
@@ -104,6 +107,8 @@ class Supervisor:
         self.book = RiskBook.of(deployment)
         """Every environment's and the deployment's limits, shared by every pair's guard."""
         self.protocol = EmergencyProtocol(self.book, records, bus, clock, self._halt)
+        self.market_data = MarketData(on_health=self._stream_health)
+        """The bars every environment reads, shared where the source is the same."""
 
     # -- start and stop ----------------------------------------------------------------------
 
@@ -121,6 +126,9 @@ class Supervisor:
             pairs = [p for p in self.pairs if p.key.environment == name]
             if pairs:
                 self._start_environment(name, pairs)
+        for name, connection in self.connections.items():  # from before a restart
+            if not connection.kind.local_fills:  # a paper account starts afresh each run
+                self.book.seed(name, stored_risk_state(self.records, name))
         self.watch_equity()  # the limits measure from here, before any bar is traded
         self.apply_panics()  # asked for while nothing ran: before the pairs can trade
 
@@ -133,7 +141,7 @@ class Supervisor:
         try:
             spec = self.deployment.model.environments[name]
             keys = account_credentials(name, spec, self.options.keys, self.options.environ)
-            connection = EnvironmentConnection(name, spec, pairs, keys)
+            connection = EnvironmentConnection(name, spec, pairs, keys, self.market_data)
             self.connections[name] = connection
             connection.check()
             recovery = self._recovery(connection)
@@ -179,7 +187,7 @@ class Supervisor:
         if recovery is not None:
             recovery.add(pair, history)
         market = self.options.decorate_market(pair, connection.market(pair, history))
-        recorder = Recorder(pair.key, self.records, self.bus, self.clock)
+        recorder = Recorder(pair.key, self.records, self.bus, self.clock, connection.origin)
         recorded = RecordedMarket(market, recorder)
         guard = EnvironmentGuard(
             recorded.exchange,
@@ -234,6 +242,7 @@ class Supervisor:
         for connection in self.connections.values():
             connection.close()
         self.connections.clear()
+        self.market_data.close()
 
     def _stop_pair(self, pair: Pair, reason: str) -> None:
         self.workers[pair.key].stop()
@@ -368,7 +377,8 @@ class Supervisor:
         if worker is not None and worker.market.recorded.changed:
             worker.market.recorded.changed = False
             position = worker.market.exchange.position(pair.symbol)
-            self.records.positions.save(pair.key.environment, position)
+            environment = pair.key.environment
+            self.records.post(lambda records: records.positions.save(environment, position))
         self.options.on_step(pair, step)
 
     def _health(self, pair: Pair, health: Health, detail: str, crashes: int) -> None:
@@ -393,6 +403,19 @@ class Supervisor:
                     deployment=pair.key.play,
                 )
             )
+
+    def _stream_health(self, report: StreamHealth) -> None:
+        """A shared market data stream failed or recovered: told to each environment reading
+        it (its pairs wait for the bars; the stream re-syncs by itself)."""
+        self.bus.publish(
+            notify.HealthChanged(
+                environment=report.environment,
+                time=self.clock.now(),
+                component=report.component,
+                health=report.health,
+                detail=report.detail,
+            )
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -167,7 +167,9 @@ class PairWorker:
         runner = self.runner
         assert runner is not None  # built in start(), before the thread runs
         try:
-            step = runner.step(row, trade=self.trading and self._reconciled())
+            # The step's records are durable when it ends (an order's, before it is sent).
+            with self.market.deferred():
+                step = runner.step(row, trade=self.trading and self._reconciled())
         except Exception as error:  # a bug or a venue failure inside one step: this pair only
             self._crashed(error)
             return

@@ -15,7 +15,7 @@ from tradeplay.store.deployments import (
     DeploymentState,
     UnknownDeploymentError,
 )
-from tradeplay.store.graduation import GraduationDecision
+from tradeplay.store.graduation import GraduationDecision, StoredPlacement
 from tradeplay.store.journal import EquitySnapshot, PlaySignal, RiskEventRecord
 from tradeplay.store.keys import (
     SECRET_KEY_ENV,
@@ -46,6 +46,7 @@ __all__ = [
     "RiskEventRecord",
     "SecretCipher",
     "StoredKey",
+    "StoredPlacement",
     "UnknownDeploymentError",
     "UnknownKeyError",
     "default_url",

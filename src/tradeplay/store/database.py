@@ -15,7 +15,11 @@ SQLite settings, and why:
 * ``synchronous=FULL`` — a committed trade survives a power cut, not only a killed process;
 * ``BEGIN IMMEDIATE`` — a transaction takes the write lock when it starts, so two writers
   queue on the busy timeout instead of one failing with "database is locked" when it tries to
-  upgrade a read lock half way through.
+  upgrade a read lock half way through;
+* one connection per process, with **group commit** (:mod:`tradeplay.store._group_commit`):
+  the transactions of many threads at once share one fsync, and a thread waits on a lock of
+  the process rather than in SQLite's busy handler; each call still returns only once its
+  writes are durable. PostgreSQL commits concurrent transactions together by itself.
 
 Error messages never carry bound parameters (``hide_parameters``): a failed write of an
 encrypted key or a position must not print values into a log.
@@ -23,7 +27,7 @@ encrypted key or a position must not print values into a log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Final
@@ -34,6 +38,7 @@ from sqlalchemy.engine import make_url
 from tradeplay.domain.errors import ConfigError
 from tradeplay.ports import Clock
 from tradeplay.store import migrate
+from tradeplay.store._group_commit import GroupCommit
 from tradeplay.store._transaction import Begin
 from tradeplay.store.deployments import DeploymentRecords
 from tradeplay.store.graduation import GraduationRecords
@@ -70,17 +75,35 @@ class Records:
         self.graduations = GraduationRecords(begin)
         self._begin = begin
 
+    def deferred(self) -> AbstractContextManager[None]:
+        """Writes within return before they are durable; leaving waits until they all are."""
+        return nullcontext()
+
+    def flush(self) -> None:
+        """Wait until this thread's deferred writes are durable."""
+
+    def post(self, write: Callable[[Records], object]) -> None:
+        """Make ``write`` — whose result nobody needs — with these repositories; within
+        :meth:`deferred`, possibly after this call returns (``flush`` waits for it)."""
+        write(self)
+
     def state_store(self, environment: str, clock: Clock) -> EngineStateStore:
         """The :class:`~tradeplay.ports.StateStore` of one environment."""
         return EngineStateStore(self._begin, environment, clock)
 
 
 class Database(Records):
-    """One state database. Thread-safe: every call checks out its own connection."""
+    """One state database. Thread-safe: on PostgreSQL every call checks out a connection of its
+    own; on SQLite every call goes through the process's group commit."""
 
     def __init__(self, engine: Engine) -> None:
-        super().__init__(engine.begin)
+        self._group = GroupCommit(engine) if engine.dialect.name == "sqlite" else None
+        begin: Begin = engine.begin if self._group is None else self._group.begin
+        super().__init__(begin)
         self.engine = engine
+        if self._group is not None:  # every repository call runs on the group's writer
+            for name in _REPOSITORIES:
+                setattr(self, name, _Shipped(self._group, name))
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Database:
@@ -96,17 +119,66 @@ class Database(Records):
         return self.engine.url.render_as_string(hide_password=True)
 
     def transaction(self) -> AbstractContextManager[Connection]:
-        """A transaction on a connection of its own (what each repository call uses)."""
-        return self.engine.begin()
+        """A transaction of its own (what each repository call uses)."""
+        return self._begin()
+
+    def deferred(self) -> AbstractContextManager[None]:
+        return nullcontext() if self._group is None else self._group.deferred()
+
+    def flush(self) -> None:
+        if self._group is not None:
+            self._group.flush()
+
+    def post(self, write: Callable[[Records], object]) -> None:
+        if self._group is None:
+            write(self)
+            return
+        self._group.post(lambda connection: write(Records(lambda: nullcontext(connection))))
 
     @contextmanager
     def atomic(self) -> Iterator[Records]:
         """Repositories that all write in one transaction: every write or none."""
-        with self.engine.begin() as connection:
+        with self._begin() as connection:
             yield Records(lambda: nullcontext(connection))
 
     def close(self) -> None:
+        if self._group is not None:
+            self._group.close()
         self.engine.dispose()
+
+
+_REPOSITORIES: Final = (
+    "orders",
+    "fills",
+    "positions",
+    "signals",
+    "balances",
+    "equity",
+    "risk_events",
+    "deployments",
+    "graduations",
+)
+
+
+class _Shipped:
+    """A repository whose every method call runs on the group commit's writer thread (with
+    the repository bound to the writer's connection): see :mod:`tradeplay.store._group_commit`."""
+
+    def __init__(self, group: GroupCommit, name: str) -> None:
+        self._group = group
+        self._name = name
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        name = self._name
+
+        def shipped(*args: Any, **kwargs: Any) -> Any:
+            def run(connection: Connection) -> Any:
+                repository = getattr(Records(lambda: nullcontext(connection)), name)
+                return getattr(repository, method)(*args, **kwargs)
+
+            return self._group.call(run)
+
+        return shipped
 
 
 def _create_engine(url: str) -> Engine:
@@ -135,9 +207,9 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     if not database or database == ":memory:":
         raise ConfigError("the SQLite state database must be a file (sqlite:///path/to/file)")
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url, hide_parameters=True, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}
-    )
+    # One connection serves every thread, one at a time (the group commit's lock).
+    arguments = {"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    engine = create_engine(url, hide_parameters=True, connect_args=arguments)
     event.listen(engine, "connect", _sqlite_connected)
     event.listen(engine, "begin", _sqlite_begin)
     return engine

@@ -1,11 +1,13 @@
-"""The audit trail of graduation decisions (issue 8): every promotion, demotion or hold, with the
-numbers behind it and the thresholds it was measured against."""
+"""The graduation pipeline's records (issue 8): where each play stands on the ladder, and the
+audit trail of every decision — promotion, demotion, hold, ramp — with the numbers behind it,
+the thresholds it was measured against and the reason."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +15,10 @@ from sqlalchemy import select
 from tradeplay.domain.values import require_utc
 from tradeplay.store import _json
 from tradeplay.store._transaction import Begin
-from tradeplay.store._upsert import insert_once
-from tradeplay.store.schema import graduation_decisions
+from tradeplay.store._upsert import insert_once, upsert
+from tradeplay.store.schema import graduation_decisions, pipeline_placements
+
+__all__ = ["GraduationDecision", "GraduationRecords", "StoredPlacement"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,9 +36,29 @@ class GraduationDecision:
     decided_at: datetime
     metrics: Mapping[str, Any] = field(default_factory=dict)
     thresholds: Mapping[str, Any] = field(default_factory=dict)
+    reason: str = ""
+    share: Decimal | None = None
+    """The share of the play's capital it trades after the decision."""
 
     def __post_init__(self) -> None:
         require_utc(self.decided_at, f"graduation decision of {self.play} time")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredPlacement:
+    """Where a play stands: its stage since ``entered_at``, the share of its capital it trades
+    there, and whether the operator approved its promotion into live."""
+
+    play: str
+    stage: str
+    entered_at: datetime
+    share: Decimal
+    approved: bool = False
+    updated_at: datetime
+
+    def __post_init__(self) -> None:
+        require_utc(self.entered_at, f"placement of {self.play}: entered_at")
+        require_utc(self.updated_at, f"placement of {self.play}: updated_at")
 
 
 class GraduationRecords:
@@ -52,8 +76,10 @@ class GraduationRecords:
             "metrics": _json.dump(dict(decision.metrics), f"{what}: metrics"),
             "thresholds": _json.dump(dict(decision.thresholds), f"{what}: thresholds"),
             "decided_at": decision.decided_at,
+            "reason": decision.reason,
+            "share": decision.share,
         }
-        key = ("play", "from_stage", "decided_at")
+        key = ("play", "from_stage", "verdict", "decided_at")
         with self._begin() as connection:
             return insert_once(connection, graduation_decisions, row, key)
 
@@ -74,6 +100,47 @@ class GraduationRecords:
                 decided_at=row.decided_at,
                 metrics=_json.load(row.metrics, f"graduation decision {row.id}: metrics"),
                 thresholds=_json.load(row.thresholds, f"graduation decision {row.id}: thresholds"),
+                reason=row.reason,
+                share=row.share,
             )
             for row in rows
         ]
+
+    # -- placements ------------------------------------------------------------------------
+
+    def place(self, placement: StoredPlacement) -> None:
+        """Store where ``placement.play`` stands now (replacing where it stood)."""
+        row = {
+            "play": placement.play,
+            "stage": placement.stage,
+            "entered_at": placement.entered_at,
+            "share": placement.share,
+            "approved": placement.approved,
+            "updated_at": placement.updated_at,
+        }
+        with self._begin() as connection:
+            upsert(connection, pipeline_placements, row, ("play",))
+
+    def placement(self, play: str) -> StoredPlacement | None:
+        table = pipeline_placements
+        with self._begin() as connection:
+            row = connection.execute(select(table).where(table.c.play == play)).one_or_none()
+        return None if row is None else _placement(row)
+
+    def placements(self) -> list[StoredPlacement]:
+        """Every play in the pipeline, by name."""
+        table = pipeline_placements
+        with self._begin() as connection:
+            rows = connection.execute(select(table).order_by(table.c.play)).all()
+        return [_placement(row) for row in rows]
+
+
+def _placement(row: Any) -> StoredPlacement:
+    return StoredPlacement(
+        play=row.play,
+        stage=row.stage,
+        entered_at=row.entered_at,
+        share=row.share,
+        approved=row.approved,
+        updated_at=row.updated_at,
+    )

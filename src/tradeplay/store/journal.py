@@ -1,7 +1,8 @@
 """What an environment decided and how its money moved: signals, balances, equity, risk events.
 
 Each of these is a fact at a time, written once: the key is the fact's own identity (a play's
-signal on a symbol at a bar close, an account's balance at a time, a rule breached at a time),
+signal on a symbol at a bar close, an account's balance at a time, a rule breached by a
+deployment — or by the environment as a whole — at a time),
 so writing it again after a restart changes nothing.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Numeric, Row, Select, cast, func, select
 
 from tradeplay.domain.account import Account
 from tradeplay.domain.signal import Signal, SignalAction
@@ -155,15 +156,44 @@ class EquityRecords:
             query = query.where(equity.c.time >= since)
         with self._begin() as connection:
             rows = connection.execute(query.order_by(equity.c.time)).all()
-        return [
-            EquitySnapshot(
-                time=row.time,
-                equity=row.equity,
-                wallet_balance=row.wallet_balance,
-                unrealized_pnl=row.unrealized_pnl,
-            )
-            for row in rows
-        ]
+        return [_snapshot(row) for row in rows]
+
+    def peak(self, environment: str, since: datetime | None = None) -> EquitySnapshot | None:
+        """The snapshot of the highest equity (from ``since`` inclusive when given); the
+        database picks it, so a long curve is not loaded to find it."""
+        query = select(equity).where(equity.c.environment == environment)
+        if since is not None:
+            require_utc(since, "since")
+            query = query.where(equity.c.time >= since)
+        # Stored as exact text: ordered as a number (SQLite's REAL is close enough to choose
+        # the row, whose exact text is what comes back).
+        query = query.order_by(cast(equity.c.equity, Numeric).desc(), equity.c.time).limit(1)
+        return self._one(query)
+
+    def first(self, environment: str, since: datetime) -> EquitySnapshot | None:
+        """The first snapshot at or after ``since``."""
+        require_utc(since, "since")
+        query = (
+            select(equity)
+            .where(equity.c.environment == environment, equity.c.time >= since)
+            .order_by(equity.c.time)
+            .limit(1)
+        )
+        return self._one(query)
+
+    def latest(self, environment: str) -> EquitySnapshot | None:
+        query = (
+            select(equity)
+            .where(equity.c.environment == environment)
+            .order_by(equity.c.time.desc())
+            .limit(1)
+        )
+        return self._one(query)
+
+    def _one(self, query: Select[Any]) -> EquitySnapshot | None:
+        with self._begin() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _snapshot(row)
 
 
 class RiskEventRecords:
@@ -176,13 +206,14 @@ class RiskEventRecords:
             "time": risk_event.time,
             "rule": risk_event.rule,
             "action": risk_event.action,
-            "deployment": risk_event.deployment,
+            "deployment": risk_event.deployment or "",
             "value": risk_event.value,
             "threshold": risk_event.threshold,
             "detail": risk_event.detail,
         }
         with self._begin() as connection:
-            return insert_once(connection, risk_events, row, ("environment", "rule", "time"))
+            key = ("environment", "deployment", "rule", "time")
+            return insert_once(connection, risk_events, row, key)
 
     def since(self, environment: str, since: datetime) -> list[RiskEventRecord]:
         require_utc(since, "since")
@@ -193,18 +224,31 @@ class RiskEventRecords:
         )
         with self._begin() as connection:
             rows = connection.execute(query).all()
-        return [
-            RiskEventRecord(
-                time=row.time,
-                rule=row.rule,
-                action=row.action,
-                deployment=row.deployment,
-                value=row.value,
-                threshold=row.threshold,
-                detail=row.detail,
-            )
-            for row in rows
-        ]
+        return [_risk_event(row) for row in rows]
+
+    def latest(self, environment: str, rule: str) -> RiskEventRecord | None:
+        """The newest event of ``rule`` in ``environment``."""
+        query = (
+            select(risk_events)
+            .where(risk_events.c.environment == environment, risk_events.c.rule == rule)
+            .order_by(risk_events.c.time.desc(), risk_events.c.id.desc())
+            .limit(1)
+        )
+        with self._begin() as connection:
+            row = connection.execute(query).first()
+        return None if row is None else _risk_event(row)
+
+
+def _risk_event(row: Row[Any]) -> RiskEventRecord:
+    return RiskEventRecord(
+        time=row.time,
+        rule=row.rule,
+        action=row.action,
+        deployment=row.deployment or None,
+        value=row.value,
+        threshold=row.threshold,
+        detail=row.detail,
+    )
 
 
 def _play_signal(row: Row[Any]) -> PlaySignal:
@@ -220,6 +264,15 @@ def _play_signal(row: Row[Any]) -> PlaySignal:
         strength=values["strength"],
     )
     return PlaySignal(play=values["play"], signal=signal)
+
+
+def _snapshot(row: Row[Any]) -> EquitySnapshot:
+    return EquitySnapshot(
+        time=row.time,
+        equity=row.equity,
+        wallet_balance=row.wallet_balance,
+        unrealized_pnl=row.unrealized_pnl,
+    )
 
 
 def _account(row: Row[Any]) -> Account:

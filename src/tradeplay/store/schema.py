@@ -180,11 +180,12 @@ risk_events = Table(
     Column("time", UtcDateTime(), nullable=False),
     Column("rule", String(64), nullable=False),
     Column("action", String(32), nullable=False),
-    Column("deployment", String(ENV), nullable=True),
+    # '' for a breach of the environment as a whole: a NULL would not count in the key.
+    Column("deployment", String(ENV), nullable=False),
     Column("value", ExactDecimal(), nullable=True),
     Column("threshold", ExactDecimal(), nullable=True),
     Column("detail", Text(), nullable=False),
-    UniqueConstraint("environment", "rule", "time"),
+    UniqueConstraint("environment", "deployment", "rule", "time"),
 )
 
 panic_requests = Table(
@@ -209,7 +210,20 @@ graduation_decisions = Table(
     Column("metrics", Text(), nullable=False),  # JSON text
     Column("thresholds", Text(), nullable=False),  # JSON text
     Column("decided_at", UtcDateTime(), nullable=False),
-    UniqueConstraint("play", "from_stage", "decided_at"),
+    Column("reason", Text(), nullable=False, server_default=""),
+    Column("share", ExactDecimal(), nullable=True),  # of the play's capital, after the decision
+    UniqueConstraint("play", "from_stage", "verdict", "decided_at"),
+)
+
+pipeline_placements = Table(
+    "pipeline_placements",
+    metadata,
+    Column("play", String(128), primary_key=True),
+    Column("stage", String(32), nullable=False),
+    Column("entered_at", UtcDateTime(), nullable=False),
+    Column("share", ExactDecimal(), nullable=False),
+    Column("approved", Boolean(), nullable=False),  # the operator's approval into live
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 api_keys = Table(

@@ -1,0 +1,104 @@
+"""``tradeplay pipeline …``: where each play stands on the ladder, its record against the
+thresholds, and the operator's moves."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from tradeplay import services
+from tradeplay.cli._shell import friendly, out, settings_of
+from tradeplay.runtime.supervisor import SystemClock
+
+pipeline_app = typer.Typer(
+    help="The graduation pipeline: stages, records against thresholds, promotions.",
+    no_args_is_help=True,
+)
+
+DeploymentOpt = Annotated[
+    Path | None,
+    typer.Option("--deployment", help="Deployment file whose pipeline: section sets the ladder."),
+]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")]
+
+
+@pipeline_app.command("status")
+@friendly
+def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> None:
+    """Every play: stage, days in it, capital share, and its last judgement's numbers."""
+    clock = SystemClock()
+    found = services.pipeline_status(settings_of(ctx), deployment, os.environ, clock)
+    if not found:
+        out.print("no play in the pipeline yet")
+    for standing in found:
+        place = standing.placement
+        out.print(
+            f"[bold]{escape(place.play)}[/]  {place.stage}  {standing.days(clock.now()):.1f} days  "
+            f"share {place.share * 100:g} %"
+        )
+        last = standing.last
+        if last is None:
+            continue
+        out.print(
+            f"  last: {last.verdict} at {last.decided_at:%Y-%m-%d %H:%M} UTC: {escape(last.reason)}"
+        )
+        for name, limit in last.thresholds.items():
+            value = last.metrics.get(name)
+            shown = "n/a" if value is None else f"{value:.4g}"
+            sign = "≥" if limit.get("at_least") else "≤"
+            out.print(f"    {name} {shown} (needs {sign} {limit.get('threshold'):g})")
+        if "parity" in last.metrics:
+            out.print(f"    {escape(str(last.metrics['parity']))}")
+
+
+def _move(ctx: typer.Context, play: str, reason: str, deployment: Path | None, *, up: bool) -> None:
+    decision = services.pipeline_move(
+        settings_of(ctx), deployment, os.environ, SystemClock(), play=play, up=up, reason=reason
+    )
+    then = " (flatten it there first)" if decision.flatten else ""
+    out.print(
+        f"{escape(play)}: {decision.from_stage} → {decision.to_stage}, "
+        f"share {decision.share * 100:g} %{then}"
+    )
+
+
+@pipeline_app.command("promote")
+@friendly
+def pipeline_promote(
+    ctx: typer.Context,
+    play: Annotated[str, typer.Argument(help="The play's name.")],
+    reason: ReasonOpt,
+    deployment: DeploymentOpt = None,
+) -> None:
+    """Move a play one stage up (into live: the operator's approval)."""
+    _move(ctx, play, reason, deployment, up=True)
+
+
+@pipeline_app.command("demote")
+@friendly
+def pipeline_demote(
+    ctx: typer.Context,
+    play: Annotated[str, typer.Argument(help="The play's name.")],
+    reason: ReasonOpt,
+    deployment: DeploymentOpt = None,
+) -> None:
+    """Move a play one stage down (out of live, it is flattened first)."""
+    _move(ctx, play, reason, deployment, up=False)
+
+
+@pipeline_app.command("history")
+@friendly
+def pipeline_history(
+    ctx: typer.Context, play: Annotated[str, typer.Argument(help="The play's name.")]
+) -> None:
+    """Every decision about a play, oldest first, with its reason."""
+    for decision in services.pipeline_history(settings_of(ctx), play, SystemClock()):
+        share = "" if decision.share is None else f", share {decision.share * 100:g} %"
+        out.print(
+            f"{decision.decided_at:%Y-%m-%d %H:%M} UTC  {decision.verdict}  "
+            f"{decision.from_stage} → {decision.to_stage}{share}: {escape(decision.reason)}"
+        )

@@ -1,0 +1,190 @@
+"""The graduation pipeline's bookkeeping: where each play stands, each judgement and its audit.
+
+:class:`Pipeline` applies the rule book of :mod:`tradeplay.graduation.ladder` to a play's
+record in its stage and stores both the decision — with the evaluation's numbers, the
+thresholds they met or missed, the reason and the capital share that follows — and the play's
+new place. An operator's ``promote`` and ``demote`` go through the same records, named as the
+operator's, so the audit trail holds every move whoever made it.
+
+Carrying a decision out — starting the play in its new environment, flattening it where it
+was — is the runtime's part; the pipeline says what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tradeplay.domain.errors import InputError
+from tradeplay.graduation import Decision, Ladder, Placement, Stage, StageRecord, decide, evaluate
+from tradeplay.graduation.ladder import Action
+from tradeplay.graduation.parity import ParityVerdict
+from tradeplay.ports import Clock
+from tradeplay.store import GraduationDecision, StoredPlacement
+from tradeplay.store.graduation import GraduationRecords
+
+__all__ = ["Pipeline", "PlayStanding"]
+
+OPERATOR = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class PlayStanding:
+    """What ``tradeplay pipeline status`` shows of one play."""
+
+    placement: StoredPlacement
+    last: GraduationDecision | None
+
+    def days(self, now: datetime) -> float:
+        return (now - self.placement.entered_at).total_seconds() / 86_400
+
+
+class Pipeline:
+    def __init__(self, records: GraduationRecords, ladder: Ladder, clock: Clock) -> None:
+        self._records = records
+        self.ladder = ladder
+        self._clock = clock
+
+    # -- where plays stand -------------------------------------------------------------------
+
+    def enter(self, play: str, stage: Stage | None = None) -> StoredPlacement:
+        """Place ``play`` on the ladder (its first stage by default) unless it is placed."""
+        known = self._records.placement(play)
+        if known is not None:
+            return known
+        first = stage or self.ladder.stages[0]
+        now = self._clock.now()
+        placement = StoredPlacement(
+            play=play,
+            stage=str(first),
+            entered_at=now,
+            share=self.ladder.entry_share(first),
+            updated_at=now,
+        )
+        self._records.place(placement)
+        return placement
+
+    def placement(self, play: str) -> Placement:
+        stored = self._stored(play)
+        return Placement(
+            stored.play,
+            Stage(stored.stage),
+            int(stored.entered_at.timestamp() * 1000),
+            stored.share,
+        )
+
+    def status(self) -> list[PlayStanding]:
+        return [
+            PlayStanding(placement, next(reversed(self._records.history(placement.play)), None))
+            for placement in self._records.placements()
+        ]
+
+    def history(self, play: str) -> list[GraduationDecision]:
+        self._stored(play)
+        return self._records.history(play)
+
+    # -- judgements --------------------------------------------------------------------------
+
+    def judge(
+        self,
+        record: StageRecord,
+        parity: ParityVerdict | None,
+        *,
+        live_safety: bool,
+    ) -> Decision:
+        """Evaluate ``record`` against its stage's criteria, decide, and store both."""
+        placement = self.placement(record.play)
+        if record.stage is not placement.stage:
+            raise InputError(
+                f"{record.play} stands in {placement.stage}, not {record.stage}: a record is "
+                "judged in the play's own stage"
+            )
+        criteria = self.ladder.criteria[placement.stage]
+        has_next = self.ladder.above(placement.stage) is not None
+        evaluation = evaluate(record, criteria, has_next=has_next)
+        approved = self._stored(record.play).approved
+        decision = decide(
+            placement, evaluation, parity, self.ladder, live_safety=live_safety, approved=approved
+        )
+        metrics: dict[str, Any] = dict(evaluation.metrics)
+        if parity is not None:
+            metrics["parity"] = parity.describe()
+        self._apply(decision, metrics, evaluation.thresholds())
+        return decision
+
+    def promote(self, play: str, reason: str) -> Decision:
+        """The operator moves ``play`` one stage up (into live: this is the approval)."""
+        here = self.placement(play)
+        _require_reason(Action.PROMOTE, play, reason)
+        above = self.ladder.above(here.stage)
+        if above is None:
+            raise InputError(f"{play} is already at the top of the ladder ({here.stage})")
+        return self._operator(here, Action.PROMOTE, above, reason)
+
+    def demote(self, play: str, reason: str) -> Decision:
+        """The operator moves ``play`` one stage down (out of live: it is flattened first)."""
+        here = self.placement(play)
+        _require_reason(Action.DEMOTE, play, reason)
+        below = self.ladder.below(here.stage)
+        if below is None:
+            raise InputError(f"{play} is already at the bottom of the ladder ({here.stage})")
+        return self._operator(here, Action.DEMOTE, below, reason)
+
+    def _operator(self, here: Placement, action: Action, to: Stage, reason: str) -> Decision:
+        decision = Decision(
+            here.play,
+            action,
+            here.stage,
+            to,
+            self.ladder.entry_share(to),
+            f"{OPERATOR}: {reason.strip()}",
+            flatten=action is Action.DEMOTE and here.stage.is_live,
+        )
+        self._apply(decision, {"by": OPERATOR}, {})
+        return decision
+
+    def _apply(
+        self, decision: Decision, metrics: dict[str, Any], thresholds: dict[str, Any]
+    ) -> None:
+        now = self._clock.now()
+        self._records.record(
+            GraduationDecision(
+                play=decision.play,
+                from_stage=str(decision.from_stage),
+                to_stage=str(decision.to_stage),
+                verdict=str(decision.action),
+                decided_at=now,
+                metrics=metrics,
+                thresholds=thresholds,
+                reason=decision.reason,
+                share=decision.share,
+            )
+        )
+        stored = self._stored(decision.play)
+        moved = decision.to_stage is not decision.from_stage
+        if not moved and decision.share == stored.share:
+            return
+        self._records.place(
+            StoredPlacement(
+                play=decision.play,
+                stage=str(decision.to_stage),
+                entered_at=now if moved else stored.entered_at,
+                share=decision.share,
+                # An operator's promotion into live is the approval; any move resets it.
+                approved=False,
+                updated_at=now,
+            )
+        )
+
+    def _stored(self, play: str) -> StoredPlacement:
+        stored = self._records.placement(play)
+        if stored is None:
+            known = ", ".join(p.play for p in self._records.placements()) or "none yet"
+            raise InputError(f"no play called {play!r} is in the pipeline (in it: {known})")
+        return stored
+
+
+def _require_reason(action: Action, play: str, reason: str) -> None:
+    if not reason.strip():
+        raise InputError(f"{action} {play}: say why with --reason")

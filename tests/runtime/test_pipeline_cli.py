@@ -1,0 +1,71 @@
+"""``tradeplay pipeline``: status against the thresholds, the operator's moves, the history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.runtime.test_pipeline import PASSED, WINNING, Clock, record
+from tradeplay.cli import app
+from tradeplay.graduation import Ladder, Stage
+from tradeplay.runtime.pipeline import Pipeline
+from tradeplay.store import Database, default_url
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("TRADEPLAY_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("TRADEPLAY_DATA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "200")
+    return tmp_path / "home"
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["pipeline", *args])
+    return result.exit_code, result.output
+
+
+def test_status_promote_demote_and_history(home: Path) -> None:
+    assert run("status") == (0, "no play in the pipeline yet\n")
+    database = Database.open(default_url(home))
+    clock = Clock()
+    clock.time = datetime.now(UTC) - timedelta(days=1)
+    pipeline = Pipeline(database.graduations, Ladder(), clock)
+    pipeline.enter("ema", Stage.SHADOW)
+    clock.time += timedelta(hours=20)
+    pipeline.judge(record(Stage.SHADOW, clock, WINNING, 4), PASSED, live_safety=True)
+    database.close()
+
+    code, status = run("status")
+    assert code == 0, status
+    lines = status.splitlines()
+    assert lines[0] == "ema  shadow  1.0 days  share 100 %"
+    assert lines[1].endswith(" UTC: days 2 (needs ≥ 7); trades 4 (needs ≥ 10)")
+    assert lines[2:] == [
+        "    days 2 (needs ≥ 7)",
+        "    psr 0.996 (needs ≥ 0.6)",
+        "    return_percent 2.424 (needs ≥ 0)",
+        "    trades 4 (needs ≥ 10)",
+        "    parity holds over 500 bars, 20 orders and 20 fills",
+    ]
+
+    code, moved = run("promote", "ema", "--reason", "seen enough")
+    assert (code, moved) == (0, "ema: shadow → demo, share 100 %\n")
+    code, history = run("history", "ema")
+    assert code == 0
+    held, promoted = history.splitlines()
+    assert held.endswith(
+        "  hold  shadow → shadow, share 100 %: days 2 (needs ≥ 7); trades 4 (needs ≥ 10)"
+    )
+    assert promoted.endswith("  promote  shadow → demo, share 100 %: operator: seen enough")
+
+    code, refused = run("demote", "rsi", "--reason", "no")
+    assert code == 2
+    assert "no play called 'rsi' is in the pipeline (in it: ema)" in refused
+    code, missing = run("demote", "ema")
+    assert code == 2
+    assert "--reason" in missing

@@ -1,0 +1,106 @@
+"""SQLite group commit: many threads' writes share commits, and each still returns durable."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from tests.store.builders import at
+from tradeplay.domain.errors import StateCorruptionError
+from tradeplay.store import Database, EquitySnapshot, default_url
+
+THREADS = 40
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = Database.open(default_url(tmp_path))
+    yield database
+    database.close()
+
+
+def snapshot(value: int) -> EquitySnapshot:
+    return EquitySnapshot(
+        time=at(value),
+        equity=Decimal(value),
+        wallet_balance=Decimal(value),
+        unrealized_pnl=Decimal(0),
+    )
+
+
+def committed_rows(path: Path) -> int:
+    """Rows as another process would see them: only what is committed."""
+    with sqlite3.connect(path / "state.sqlite3") as other:
+        return int(other.execute("SELECT count(*) FROM equity").fetchone()[0])
+
+
+def test_concurrent_writers_share_commits_and_return_only_once_durable(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    commits = []
+    event.listen(sqlite_db.engine, "commit", lambda _connection: commits.append(1))
+    start = threading.Barrier(THREADS)
+    seen_after_return: list[int] = []
+    lock = threading.Lock()
+
+    def write(value: int) -> None:
+        start.wait()
+        sqlite_db.equity.record("demo", snapshot(value))
+        visible = committed_rows(tmp_path)
+        with lock:
+            seen_after_return.append(visible)
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert committed_rows(tmp_path) == THREADS
+    assert len(sqlite_db.equity.curve("demo")) == THREADS
+    # Every writer saw at least its own row committed by the time its call returned.
+    assert min(seen_after_return) >= 1
+    assert len(commits) < THREADS, "the writes of threads arriving together share commits"
+
+
+def test_a_failing_block_rolls_back_only_its_own_writes(sqlite_db: Database) -> None:
+    with sqlite_db.atomic() as tx:
+        tx.equity.record("demo", snapshot(1))
+
+    def fail_half_way() -> None:
+        with sqlite_db.atomic() as tx:
+            tx.equity.record("demo", snapshot(2))
+            raise RuntimeError("the caller's own failure")
+
+    with pytest.raises(RuntimeError, match="the caller's own failure"):
+        fail_half_way()
+    sqlite_db.equity.record("demo", snapshot(3))
+    assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(1), Decimal(3)]
+
+
+def test_a_block_opened_inside_another_joins_it(sqlite_db: Database) -> None:
+    with sqlite_db.transaction() as connection:
+        connection.execute(text("SELECT 1"))
+        sqlite_db.equity.record("demo", snapshot(5))  # the same thread: a savepoint within
+    assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(5)]
+
+
+def test_a_commit_that_fails_is_reported_to_its_writers_and_the_next_one_works(
+    sqlite_db: Database,
+) -> None:
+    failing = [True]
+
+    def refuse(_connection: object) -> None:
+        if failing.pop() if failing else False:
+            raise OSError("disk full")
+
+    event.listen(sqlite_db.engine, "commit", refuse)
+    with pytest.raises(StateCorruptionError, match="did not commit: OSError: disk full"):
+        sqlite_db.equity.record("demo", snapshot(1))
+    sqlite_db.equity.record("demo", snapshot(2))
+    assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(2)]
