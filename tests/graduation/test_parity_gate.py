@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator.conftest import wave_candles
+from tests.runtime.emulated import wave_play
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.engine.backtest import Backtest, engine_config
 from tradeplay.features.compute import bar_matrix
@@ -22,24 +23,13 @@ from tradeplay.runtime.runner import PlayRunner
 from tradeplay.sim.book import Origin
 
 WARM_UP, LIVE = 60, 240
-PLAY = """\
-schema_version: 1
-name: wave
-symbol: BTCUSDT
-timeframe: 1m
-features: {fast: {kind: ema, period: 3}, slow: {kind: ema, period: 8}}
-long: {entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}
-sizing: {method: percent_equity, percent: 20}
-stop_loss: {method: percent, percent: 3}
-account: {capital: 10000, leverage: 1, margin_mode: isolated}
-"""
 
 
 @pytest.fixture(scope="module")
 def paper_tape(tmp_path_factory: pytest.TempPathFactory) -> StageTape:
     """A paper stage over a wave market, as its runner recorded it."""
     path = Path(tmp_path_factory.mktemp("play")) / "wave.yaml"
-    path.write_text(PLAY)
+    path.write_text(wave_play())
     play = load_play(path)
     instrument = bybit_linear("BTCUSDT")
     bars = bar_matrix(wave_candles(WARM_UP + LIVE))

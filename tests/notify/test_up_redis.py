@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
 from tests.notify.test_redis_bus import Collector
+from tests.runtime.emulated import wave_play
 from tradeplay import services
 from tradeplay.cli import app
 from tradeplay.domain.errors import TemporaryError
@@ -26,17 +27,6 @@ from tradeplay.settings import Settings
 
 HISTORY = 240
 UNREACHABLE = "redis://:s3cret@127.0.0.1:1/0"
-PLAY = """\
-schema_version: 1
-name: wave
-symbol: BTCUSDT
-timeframe: 1m
-features: {fast: {kind: ema, period: 3}, slow: {kind: ema, period: 8}}
-long: {entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}
-sizing: {method: percent_equity, percent: 20}
-stop_loss: {method: percent, percent: 3}
-account: {capital: 10000, leverage: 1, margin_mode: isolated}
-"""
 DEPLOYMENT = """\
 schema_version: 1
 name: redis
@@ -60,7 +50,7 @@ def emulator_url() -> Iterator[str]:
 
 
 def deployment_file(folder: Path, environment: str, url: str) -> Path:
-    (folder / "wave.yaml").write_text(PLAY)
+    (folder / "wave.yaml").write_text(wave_play())
     path = folder / "deploy.yaml"
     path.write_text(DEPLOYMENT.format(environment=environment, url=url))
     return path

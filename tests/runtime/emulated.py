@@ -37,6 +37,22 @@ TOPICS = {BARS_TOPIC, "order", "execution", "position", "wallet"}
 MINUTE = 60_000
 
 
+def wave_play(symbol: str = "BTCUSDT") -> str:
+    """The play text most runtime tests trade: a fast EMA cross (3 / 8) on 1-minute bars, long
+    only, 20 % of equity, a 3 % stop: on the wave markets it trades every half hour."""
+    return f"""\
+schema_version: 1
+name: wave {symbol}
+symbol: {symbol}
+timeframe: 1m
+features: {{fast: {{kind: ema, period: 3}}, slow: {{kind: ema, period: 8}}}}
+long: {{entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}}
+sizing: {{method: percent_equity, percent: 20}}
+stop_loss: {{method: percent, percent: 3}}
+account: {{capital: 10000, leverage: 1, margin_mode: isolated}}
+"""
+
+
 @dataclass
 class DemoRun:
     """A demo run on its own daemon thread and the emulator it trades on."""

@@ -21,7 +21,7 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics
+from tests.runtime.emulated import wait_for_topics, wave_play
 from tradeplay.domain.events import OrderEvent
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
@@ -43,17 +43,6 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 KLINES = ["kline.1.BTCUSDT", "kline.1.ETHUSDT"]
 PRIVATE = {"order", "execution", "position", "wallet"}
 WAIT_S = 30.0
-PLAY = """\
-schema_version: 1
-name: wave {symbol}
-symbol: {symbol}
-timeframe: 1m
-features: {{fast: {{kind: ema, period: 3}}, slow: {{kind: ema, period: 8}}}}
-long: {{entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}}
-sizing: {{method: percent_equity, percent: 20}}
-stop_loss: {{method: percent, percent: 3}}
-account: {{capital: 10000, leverage: 1, margin_mode: isolated}}
-"""
 DEPLOYMENT = """\
 schema_version: 1
 name: shared
@@ -146,7 +135,7 @@ def supervisor_for(
     failing: PairKey | None = None,
 ) -> tuple[Supervisor, Database]:
     for symbol in SYMBOLS:
-        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(PLAY.format(symbol=symbol))
+        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(wave_play(symbol))
     environ = {
         "DEMO_KEY": "demo-key",
         "DEMO_SECRET": "demo-secret",

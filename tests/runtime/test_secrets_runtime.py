@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics
+from tests.runtime.emulated import wait_for_topics, wave_play
 from tradeplay.cli import app
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
@@ -32,17 +32,6 @@ LIVE_KEY, LIVE_SECRET = "AKlive5e1T7yHn4Wq2Zs", "SKlive-m8D2kF6gH1jK9lZ3xC5vB7nM
 WRONG_SECRET = "SKwrong-q1W2e3R4t5Y6u7I8o9P0aSdF"
 SECRETS = (DEMO_SECRET, LIVE_SECRET, WRONG_SECRET, DEMO_KEY, LIVE_KEY)
 HISTORY, LIVE_BARS = 240, 70
-PLAY = """\
-schema_version: 1
-name: wave
-symbol: BTCUSDT
-timeframe: 1m
-features: {fast: {kind: ema, period: 3}, slow: {kind: ema, period: 8}}
-long: {entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}
-sizing: {method: percent_equity, percent: 20}
-stop_loss: {method: percent, percent: 3}
-account: {capital: 10000, leverage: 1, margin_mode: isolated}
-"""
 DEPLOYMENT = """\
 schema_version: 1
 name: secrets
@@ -96,7 +85,7 @@ def test_secrets_never_leave_the_runtime(
     emulator: EmulatorThread, environ: dict[str, str], tmp_path: Path
 ) -> None:
     said = [cli("keys", "add", "demo-keys", given=f"{DEMO_KEY}\n{DEMO_SECRET}\n")]
-    (tmp_path / "wave.yaml").write_text(PLAY)
+    (tmp_path / "wave.yaml").write_text(wave_play())
     deployment = tmp_path / "deployment.yaml"
     deployment.write_text(DEPLOYMENT.format(url=emulator.url))
     command = [sys.executable, "-m", "tradeplay", "--log-level", "debug", "--log-format"]

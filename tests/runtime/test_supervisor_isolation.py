@@ -21,7 +21,7 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics
+from tests.runtime.emulated import wait_for_topics, wave_play
 from tradeplay.domain.events import OrderEvent
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.order import Order, OrderStatus
@@ -41,17 +41,6 @@ from tradeplay.store import Database, DeploymentState, default_url
 HISTORY = 240
 LIVE_BARS = 70
 CRASH_FROM = 20
-PLAY = """\
-schema_version: 1
-name: wave {symbol}
-symbol: {symbol}
-timeframe: 1m
-features: {{fast: {{kind: ema, period: 3}}, slow: {{kind: ema, period: 8}}}}
-long: {{entry: "crosses_above(fast, slow)", exit: "crosses_below(fast, slow)"}}
-sizing: {{method: percent_equity, percent: 20}}
-stop_loss: {{method: percent, percent: 3}}
-account: {{capital: 10000, leverage: 1, margin_mode: isolated}}
-"""
 DEPLOYMENT = """\
 schema_version: 1
 name: isolation
@@ -155,7 +144,7 @@ def test_a_crash_and_a_panic_in_demo_leave_live_untouched(
 ) -> None:
     handle, venue = emulator
     for symbol in BTC_ETH:
-        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(PLAY.format(symbol=symbol))
+        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(wave_play(symbol))
     environ = {
         "DEMO_KEY": "demo-key",
         "DEMO_SECRET": "demo-secret",
