@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import ColumnElement, Row, select
 
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order, OrderStatus
@@ -53,7 +53,7 @@ class OrderRecords:
                 orders,
                 row,
                 ("environment", "client_order_id"),
-                only_if=lambda incoming: orders.c.updated_at <= incoming.updated_at,
+                only_if=_not_newer_than,
             )
 
     def get(self, environment: str, client_order_id: ClientOrderId) -> Order | None:
@@ -292,3 +292,9 @@ def _position(row: Row[Any]) -> Position:
         funding_paid=values["funding_paid"],
         updated_at=values["updated_at"],
     )
+
+
+def _not_newer_than(incoming: Any) -> ColumnElement[bool]:
+    """An order row is overwritten only by a version at least as recent (see ``save``)."""
+    newer: ColumnElement[bool] = orders.c.updated_at <= incoming.updated_at
+    return newer
