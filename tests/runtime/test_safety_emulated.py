@@ -20,10 +20,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tests.emulator.conftest import START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics
+from tests.runtime.emulated import wait_for_topics, wave_play
 from tests.runtime.test_supervisor_isolation import (
     EPOCH,
-    PLAY,
     Steps,
     WallClock,
     account,
@@ -81,7 +80,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def deployment(folder: Path, handle: EmulatorThread, text: str = DEPLOYMENT) -> Deployment:
-    (folder / "btc.yaml").write_text(PLAY.format(symbol="BTCUSDT"))
+    (folder / "btc.yaml").write_text(wave_play("BTCUSDT"))
     environ = {
         "DEMO_KEY": "demo-key",
         "DEMO_SECRET": "demo-secret",
