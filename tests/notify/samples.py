@@ -50,16 +50,15 @@ def every_event(environment: str = "demo") -> list[ev.Event]:
             deployment="trend-btc",
             symbol="BTCUSDT",
             side=PositionSide.LONG,
-            trigger_price=Decimal("41000"),
+            price=Decimal("41000"),
             qty=Decimal("0.01"),
-            realized_pnl=Decimal("-10.00"),
         ),
         ev.TakeProfitHit(
             **common,
             deployment="trend-btc",
             symbol="BTCUSDT",
             side=PositionSide.SHORT,
-            trigger_price=Decimal("40000"),
+            price=Decimal("40000"),
             qty=Decimal("0.01"),
         ),
         ev.RiskBreached(

@@ -506,7 +506,7 @@ def test_a_fill_of_the_exchanges_stop_loss_or_take_profit_is_told_as_such(tmp_pa
             [OrderFilled(client_order_id=made.client_order_id, time=made.time, fill=made)]
         )
     told = [
-        (type(e).__name__, e.side, e.trigger_price, e.qty)
+        (type(e).__name__, e.side, e.price, e.qty)
         for e in seen
         if isinstance(e, StopLossHit | TakeProfitHit)
     ]

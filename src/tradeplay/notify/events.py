@@ -110,25 +110,26 @@ class OrderRejected(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StopLossHit(Event):
+class ProtectionHit(Event):
+    """A position's protective order filled (the two kinds below)."""
+
     deployment: str
     symbol: Symbol
     side: PositionSide
     """The side of the position that was closed."""
-    trigger_price: Price
+    price: Price
+    """The fill's price (the trigger level itself is not in a fill)."""
     qty: Quantity
-    realized_pnl: Money | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TakeProfitHit(Event):
-    deployment: str
-    symbol: Symbol
-    side: PositionSide
-    """The side of the position that was closed."""
-    trigger_price: Price
-    qty: Quantity
-    realized_pnl: Money | None = None
+class StopLossHit(ProtectionHit):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TakeProfitHit(ProtectionHit):
+    pass
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,29 +17,16 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import threading
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Final
 
 import numpy as np
 import structlog
 from numpy.typing import NDArray
 
 from tradeplay.domain.errors import ConfigError
-from tradeplay.domain.events import (
-    FundingApplied,
-    OrderCancelled,
-    OrderDeactivated,
-    OrderEvent,
-    OrderExpired,
-    OrderFilled,
-    OrderRejected,
-)
 from tradeplay.domain.fill import Fill
-from tradeplay.domain.order import OrderStatus
-from tradeplay.domain.values import ClientOrderId, OrderId, Symbol, to_decimal
-from tradeplay.ports import Exchange
+from tradeplay.domain.values import to_decimal
 from tradeplay.runtime.deployment import EnvironmentSpec
 from tradeplay.runtime.live import RunEnvironment
 from tradeplay.runtime.market_data import MarketData, PublicSource, Reader, Subscription
@@ -47,132 +34,17 @@ from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.paper import PaperMarket, ShadowMarket
 from tradeplay.runtime.preflight import run_preflight, warm_up_bars
 from tradeplay.runtime.runner import Market
-from tradeplay.runtime.venue_session import VenueSession
+from tradeplay.runtime.venue_session import VenueMarket, VenueSession
 from tradeplay.sim.book import Origin
 from tradeplay.venues.bybit.account_streams import AccountStreams
 from tradeplay.venues.bybit.config import BybitCredentials, BybitEndpoints, VenueConfig
-from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 from tradeplay.venues.bybit.streams import supervise
 
-__all__ = ["EnvironmentConnection", "FillRouter"]
+__all__ = ["EnvironmentConnection"]
 
 log = structlog.get_logger(__name__)
 
 BarSink = Callable[[Pair, NDArray[np.float64]], None]
-
-
-class FillRouter:
-    """The account's reports from its private streams: each fill, and each of our orders the
-    venue ended without filling it, kept for the pair trading its symbol until that pair's
-    next bar collects them.
-
-    A fill without our ``orderLinkId`` is the venue's own order: a position's take-profit or
-    stop-loss (or a liquidation, a manual order). Bybit's execution row says which in its
-    ``stopOrderType``, but the parsed :class:`Fill` does not carry it; the ``order`` topic
-    does, so the router remembers the ``stopOrderType`` of each such order it reports.
-    """
-
-    def __init__(self, environment: str, forward: Callable[[Fill], None]) -> None:
-        self._environment = environment
-        self._forward = forward
-        self._lock = threading.Lock()
-        self._fills: dict[Symbol, list[Fill]] = {}
-        self._ended: dict[Symbol, list[OrderReport]] = {}
-        self._stop_types: dict[OrderId, str] = {}
-
-    def on_order(self, report: OrderReport) -> None:
-        log.debug("venue_order", environment=self._environment, status=report.status)
-        with self._lock:
-            if report.client_order_id is None:
-                if report.stop_order_type:
-                    self._stop_types[report.order_id] = report.stop_order_type
-                    while len(self._stop_types) > _STOP_TYPES_KEPT:  # the oldest first
-                        del self._stop_types[next(iter(self._stop_types))]
-            elif report.status in _ENDED_UNFILLED:
-                self._ended.setdefault(report.symbol, []).append(report)
-
-    def on_fill(self, fill: Fill) -> None:
-        with self._lock:
-            self._fills.setdefault(fill.symbol, []).append(fill)
-        self._forward(fill)  # the session's own inbox: it places an entry's protection
-
-    def on_funding(self, funding: FundingApplied) -> None:
-        log.info("funding_settled", environment=self._environment, symbol=funding.symbol)
-
-    def on_position(self, report: PositionReport) -> None:
-        log.debug("venue_position", environment=self._environment, symbol=report.symbol)
-
-    def on_balance(self, report: BalanceReport) -> None:
-        log.debug("venue_balance", environment=self._environment)
-
-    def drain(self, symbol: Symbol) -> tuple[list[Fill], list[OrderReport]]:
-        """The fills of ``symbol`` and the orders ended unfilled since the last drain."""
-        with self._lock:
-            return self._fills.pop(symbol, []), self._ended.pop(symbol, [])
-
-    def origin(self, fill: Fill) -> Origin | None:
-        """Who placed the order ``fill`` executes; ``None`` when not known (yet)."""
-        if fill.client_order_id is not None:
-            return Origin.USER
-        with self._lock:
-            stop_type = self._stop_types.get(fill.order_id, "")
-        return _ORIGINS.get(stop_type)
-
-
-class RoutedVenueMarket:
-    """A venue pair's :class:`Market`: the venue matches; each bar collects the pair's fills
-    (an order without our id is named by the venue's, as :meth:`OrderReport.to_order` names
-    it) and then the orders the venue ended unfilled."""
-
-    def __init__(self, session: VenueSession, router: FillRouter, symbol: Symbol) -> None:
-        self._session = session
-        self._exchange: Exchange = session.exchange
-        self._router = router
-        self._symbol = symbol
-
-    @property
-    def exchange(self) -> Exchange:
-        return self._exchange
-
-    def on_bar(self, row: NDArray[np.float64]) -> Sequence[OrderEvent]:
-        self._session.protect_filled()  # the safety net under the stream's trigger
-        self._session.inbox.drain()  # its copies: this environment's fills go by the router
-        fills, ended = self._router.drain(self._symbol)
-        events: list[OrderEvent] = [
-            OrderFilled(
-                client_order_id=fill.client_order_id or ClientOrderId(fill.order_id),
-                time=fill.time,
-                fill=fill,
-            )
-            for fill in fills
-        ]
-        return events + [_ended(report) for report in ended]
-
-
-def _ended(report: OrderReport) -> OrderEvent:
-    """The event that ends our order as the venue reports it ended (not filled)."""
-    link, time, reason = report.to_order().client_order_id, report.updated_at, report.reason
-    if report.status is OrderStatus.REJECTED:
-        return OrderRejected(client_order_id=link, time=time, reason=reason or "rejected by Bybit")
-    if report.status is OrderStatus.EXPIRED:
-        return OrderExpired(client_order_id=link, time=time, reason=reason)
-    if report.status is OrderStatus.DEACTIVATED:
-        return OrderDeactivated(client_order_id=link, time=time, reason=reason)
-    return OrderCancelled(client_order_id=link, time=time, reason=reason)
-
-
-_ENDED_UNFILLED: Final = frozenset(
-    {OrderStatus.CANCELLED, OrderStatus.EXPIRED, OrderStatus.DEACTIVATED, OrderStatus.REJECTED}
-)
-_STOP_TYPES_KEPT: Final = 1000
-"""Venue orders whose ``stopOrderType`` the router remembers (their fills come within a bar)."""
-_ORIGINS: Final = {
-    "TakeProfit": Origin.TAKE_PROFIT,
-    "PartialTakeProfit": Origin.TAKE_PROFIT,
-    "StopLoss": Origin.STOP_LOSS,
-    "PartialStopLoss": Origin.STOP_LOSS,
-    "TrailingStop": Origin.TRAILING_STOP,
-}
 
 
 class EnvironmentConnection:
@@ -199,8 +71,8 @@ class EnvironmentConnection:
             environment=spec.kind.venue, credentials=credentials, endpoints=endpoints
         )
         first = pairs[0]
-        self.session = VenueSession(config, first.symbol, first.play.play.timeframe)
-        self.router = FillRouter(name, self.session.inbox.on_fill)
+        self.session = VenueSession(config, first.symbol, first.play.play.timeframe, name)
+        self.router = self.session.router
         self._loop = self.session.run(_running_loop())
         self._stop = self.session.run(_new_event())
         self._tasks: list[concurrent.futures.Future[None]] = []
@@ -241,7 +113,7 @@ class EnvironmentConnection:
 
     def market(self, pair: Pair, history: NDArray[np.float64]) -> Market:
         if not self.kind.local_fills:
-            return RoutedVenueMarket(self.session, self.router, pair.symbol)
+            return VenueMarket(self.session, pair.symbol)
         instrument = self.session.run(self.session.venue.instrument(pair.symbol))
         kind = ShadowMarket if self.kind is RunEnvironment.SHADOW else PaperMarket
         return kind.for_play(

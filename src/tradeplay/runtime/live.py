@@ -194,7 +194,7 @@ def _market(
     run: LiveRun, session: VenueSession, instrument: Instrument, preflight: Preflight
 ) -> Market:
     if not run.environment.local_fills:
-        return VenueMarket(session)
+        return VenueMarket(session, run.symbol)
     kind = ShadowMarket if run.environment is RunEnvironment.SHADOW else PaperMarket
     return kind.for_play(run.play, instrument, start_ms=int(preflight.warm_up[0, 0]))
 

@@ -178,9 +178,9 @@ class RecordedExchange(ForwardingExchange):
                 time=fill.time,
                 deployment=key.play,
                 symbol=fill.symbol,
-                # A sell closes a long. The trigger itself is not in the fill: its price is.
+                # A sell closes a long.
                 side=PositionSide.LONG if fill.side is Side.SELL else PositionSide.SHORT,
-                trigger_price=fill.price,
+                price=fill.price,
                 qty=fill.qty,
             )
         )

@@ -15,28 +15,28 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
 
 from tradeplay.domain.errors import TradeplayError
-from tradeplay.domain.events import FundingApplied, OrderEvent, OrderFilled
+from tradeplay.domain.events import OrderEvent, OrderFilled
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.domain.values import Symbol, utc_from_ms
+from tradeplay.domain.values import ClientOrderId, Symbol, utc_from_ms
+from tradeplay.runtime.venue_fills import FillRouter, ended_event
 from tradeplay.venues.bybit.account_streams import AccountStreams
 from tradeplay.venues.bybit.client import CcxtTransport
 from tradeplay.venues.bybit.config import VenueConfig
 from tradeplay.venues.bybit.exchange import DEFAULT_TIMEOUT_S, BybitExchange, run_on_loop
 from tradeplay.venues.bybit.feed import BybitFeed
 from tradeplay.venues.bybit.limits import RateLimiter
-from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 from tradeplay.venues.bybit.streams import supervise
 from tradeplay.venues.bybit.venue import BybitVenue
 
-__all__ = ["FillInbox", "VenueClock", "VenueMarket", "VenueSession"]
+__all__ = ["VenueClock", "VenueMarket", "VenueSession"]
 
 log = structlog.get_logger(__name__)
 
@@ -54,46 +54,18 @@ class VenueClock:
         return utc_from_ms(int(time.time() * 1000) + self.offset_ms)
 
 
-class FillInbox:
-    """The account's reports as the private streams deliver them: fills are kept until the
-    runner collects them at the next closed bar (for its action log)."""
-
-    def __init__(self, on_fill: Callable[[Fill], None] = lambda _: None) -> None:
-        self._lock = threading.Lock()
-        self._fills: list[Fill] = []
-        self._on_fill = on_fill
-
-    def on_order(self, report: OrderReport) -> None:
-        log.debug("venue_order", client_order_id=report.client_order_id, status=report.status)
-
-    def on_fill(self, fill: Fill) -> None:
-        with self._lock:
-            self._fills.append(fill)
-        self._on_fill(fill)
-
-    def on_funding(self, funding: FundingApplied) -> None:
-        log.info("funding_settled", symbol=funding.symbol, payment=str(funding.payment))
-
-    def on_position(self, report: PositionReport) -> None:
-        log.debug("venue_position", symbol=report.symbol)
-
-    def on_balance(self, report: BalanceReport) -> None:
-        log.debug("venue_balance")
-
-    def drain(self) -> list[Fill]:
-        with self._lock:
-            fills, self._fills = self._fills, []
-        return fills
-
-
 class VenueSession:
     """A running connection to one account: start it, use its ports, close it."""
 
-    def __init__(self, config: VenueConfig, symbol: Symbol, timeframe: Timeframe) -> None:
+    def __init__(
+        self, config: VenueConfig, symbol: Symbol, timeframe: Timeframe, name: str = ""
+    ) -> None:
+        """``name``: the environment's, for the logs (the venue's by default)."""
         self.config = config
         self.symbol = symbol
         self.clock = VenueClock()
-        self.inbox = FillInbox(on_fill=self._fill_seen)
+        self.router = FillRouter(name or str(config.environment), forward=self._fill_seen)
+        """The account's reports (private streams only with keys), for its pairs' markets."""
         self._protecting: set[asyncio.Task[None]] = set()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -122,7 +94,7 @@ class VenueSession:
         bars = self.feed.stream.spec(stale_after_s=self.config.kline_stale_after_s)
         specs = [bars]
         if self.config.credentials is not None:
-            specs += AccountStreams(self.venue, self.inbox, (self.symbol,)).specs()
+            specs += AccountStreams(self.venue, self.router, (self.symbol,)).specs()
         for spec in specs:
             task = asyncio.run_coroutine_threadsafe(
                 supervise(self.venue, spec, stop=self._stop), self._loop
@@ -165,11 +137,16 @@ class VenueSession:
 
 
 class VenueMarket:
-    """The :class:`~tradeplay.runtime.runner.Market` of a venue account: the venue matches the
-    orders; at each closed bar the runner collects the fills its streams reported."""
+    """The :class:`~tradeplay.runtime.runner.Market` of one symbol on a venue account: the
+    venue matches; each bar first places any protection still missing (the safety net under
+    the stream's trigger), then collects the symbol's fills — an order without our id, a
+    position's take-profit or stop-loss, named by the venue's id as
+    :meth:`~tradeplay.venues.bybit.reports.OrderReport.to_order` names it — and the orders of
+    ours the venue ended unfilled."""
 
-    def __init__(self, session: VenueSession) -> None:
+    def __init__(self, session: VenueSession, symbol: Symbol) -> None:
         self._session = session
+        self._symbol = symbol
 
     @property
     def exchange(self) -> BybitExchange:
@@ -177,8 +154,13 @@ class VenueMarket:
 
     def on_bar(self, row: object) -> Sequence[OrderEvent]:
         self._session.protect_filled()
-        return [
-            OrderFilled(client_order_id=fill.client_order_id, time=fill.time, fill=fill)
-            for fill in self._session.inbox.drain()
-            if fill.client_order_id is not None
+        fills, ended = self._session.router.drain(self._symbol)
+        events: list[OrderEvent] = [
+            OrderFilled(
+                client_order_id=fill.client_order_id or ClientOrderId(fill.order_id),
+                time=fill.time,
+                fill=fill,
+            )
+            for fill in fills
         ]
+        return events + [ended_event(report) for report in ended]
