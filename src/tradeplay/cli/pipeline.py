@@ -46,11 +46,8 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
         out.print(
             f"  last: {last.verdict} at {last.decided_at:%Y-%m-%d %H:%M} UTC: {escape(last.reason)}"
         )
-        for name, limit in last.thresholds.items():
-            value = last.metrics.get(name)
-            shown = "n/a" if value is None else f"{value:.4g}"
-            sign = "≥" if limit.get("at_least") else "≤"
-            out.print(f"    {name} {shown} (needs {sign} {limit.get('threshold'):g})")
+        for check in standing.checks():
+            out.print(f"    {check.describe()}")
         if "parity" in last.metrics:
             out.print(f"    {escape(str(last.metrics['parity']))}")
 

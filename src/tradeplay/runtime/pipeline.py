@@ -17,7 +17,16 @@ from datetime import datetime
 from typing import Any
 
 from tradeplay.domain.errors import InputError
-from tradeplay.graduation import Decision, Ladder, Placement, Stage, StageRecord, decide, evaluate
+from tradeplay.graduation import (
+    Check,
+    Decision,
+    Ladder,
+    Placement,
+    Stage,
+    StageRecord,
+    decide,
+    evaluate,
+)
 from tradeplay.graduation.ladder import Action
 from tradeplay.graduation.parity import ParityVerdict
 from tradeplay.ports import Clock
@@ -38,6 +47,16 @@ class PlayStanding:
 
     def days(self, now: datetime) -> float:
         return (now - self.placement.entered_at).total_seconds() / 86_400
+
+    def checks(self) -> list[Check]:
+        """The last judgement's checks, as stored: each number against its threshold."""
+        if self.last is None:
+            return []
+        metrics = self.last.metrics
+        return [
+            Check(name, _number(metrics.get(name)), float(rule["threshold"]), rule["at_least"])
+            for name, rule in self.last.thresholds.items()
+        ]
 
 
 class Pipeline:
@@ -66,13 +85,7 @@ class Pipeline:
         return placement
 
     def placement(self, play: str) -> Placement:
-        stored = self._stored(play)
-        return Placement(
-            stored.play,
-            Stage(stored.stage),
-            int(stored.entered_at.timestamp() * 1000),
-            stored.share,
-        )
+        return _placement(self._stored(play))
 
     def status(self) -> list[PlayStanding]:
         return [
@@ -94,7 +107,8 @@ class Pipeline:
         live_safety: bool,
     ) -> Decision:
         """Evaluate ``record`` against its stage's criteria, decide, and store both."""
-        placement = self.placement(record.play)
+        stored = self._stored(record.play)
+        placement = _placement(stored)
         if record.stage is not placement.stage:
             raise InputError(
                 f"{record.play} stands in {placement.stage}, not {record.stage}: a record is "
@@ -103,35 +117,42 @@ class Pipeline:
         criteria = self.ladder.criteria[placement.stage]
         has_next = self.ladder.above(placement.stage) is not None
         evaluation = evaluate(record, criteria, has_next=has_next)
-        approved = self._stored(record.play).approved
         decision = decide(
-            placement, evaluation, parity, self.ladder, live_safety=live_safety, approved=approved
+            placement,
+            evaluation,
+            parity,
+            self.ladder,
+            live_safety=live_safety,
+            approved=stored.approved,
         )
         metrics: dict[str, Any] = dict(evaluation.metrics)
         if parity is not None:
             metrics["parity"] = parity.describe()
-        self._apply(decision, metrics, evaluation.thresholds())
+        self._apply(decision, metrics, evaluation.thresholds(), stored)
         return decision
 
     def promote(self, play: str, reason: str) -> Decision:
         """The operator moves ``play`` one stage up (into live: this is the approval)."""
-        here = self.placement(play)
+        stored = self._stored(play)
         _require_reason(Action.PROMOTE, play, reason)
-        above = self.ladder.above(here.stage)
+        above = self.ladder.above(Stage(stored.stage))
         if above is None:
-            raise InputError(f"{play} is already at the top of the ladder ({here.stage})")
-        return self._operator(here, Action.PROMOTE, above, reason)
+            raise InputError(f"{play} is already at the top of the ladder ({stored.stage})")
+        return self._operator(stored, Action.PROMOTE, above, reason)
 
     def demote(self, play: str, reason: str) -> Decision:
         """The operator moves ``play`` one stage down (out of live: it is flattened first)."""
-        here = self.placement(play)
+        stored = self._stored(play)
         _require_reason(Action.DEMOTE, play, reason)
-        below = self.ladder.below(here.stage)
+        below = self.ladder.below(Stage(stored.stage))
         if below is None:
-            raise InputError(f"{play} is already at the bottom of the ladder ({here.stage})")
-        return self._operator(here, Action.DEMOTE, below, reason)
+            raise InputError(f"{play} is already at the bottom of the ladder ({stored.stage})")
+        return self._operator(stored, Action.DEMOTE, below, reason)
 
-    def _operator(self, here: Placement, action: Action, to: Stage, reason: str) -> Decision:
+    def _operator(
+        self, stored: StoredPlacement, action: Action, to: Stage, reason: str
+    ) -> Decision:
+        here = _placement(stored)
         decision = Decision(
             here.play,
             action,
@@ -141,11 +162,15 @@ class Pipeline:
             f"{OPERATOR}: {reason.strip()}",
             flatten=action is Action.DEMOTE and here.stage.is_live,
         )
-        self._apply(decision, {"by": OPERATOR}, {})
+        self._apply(decision, {"by": OPERATOR}, {}, stored)
         return decision
 
     def _apply(
-        self, decision: Decision, metrics: dict[str, Any], thresholds: dict[str, Any]
+        self,
+        decision: Decision,
+        metrics: dict[str, Any],
+        thresholds: dict[str, Any],
+        stored: StoredPlacement,
     ) -> None:
         now = self._clock.now()
         self._records.record(
@@ -161,7 +186,6 @@ class Pipeline:
                 share=decision.share,
             )
         )
-        stored = self._stored(decision.play)
         moved = decision.to_stage is not decision.from_stage
         if not moved and decision.share == stored.share:
             return
@@ -188,3 +212,16 @@ class Pipeline:
 def _require_reason(action: Action, play: str, reason: str) -> None:
     if not reason.strip():
         raise InputError(f"{action} {play}: say why with --reason")
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _placement(stored: StoredPlacement) -> Placement:
+    return Placement(
+        stored.play,
+        Stage(stored.stage),
+        int(stored.entered_at.timestamp() * 1000),
+        stored.share,
+    )
