@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -23,6 +24,7 @@ from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorT
 from tradeplay.engine.backtest import Backtest, run_backtest
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.reports.model import DataLabel, RunResult
+from tradeplay.runtime.deployment import Deployment, read_deployment
 from tradeplay.runtime.live import LiveRun, RunEnvironment, RunOutcome, VenueTiming, run_play_live
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.runner import BarStep
@@ -35,6 +37,24 @@ BARS_TOPIC = "kline.1.BTCUSDT"
 TOPICS = {BARS_TOPIC, "order", "execution", "position", "wallet"}
 """What a BTCUSDT 1m demo run listens to (shadow and paper: only the bars)."""
 MINUTE = 60_000
+
+
+TWO_ACCOUNTS: Final = {
+    "DEMO_KEY": "demo-key",
+    "DEMO_SECRET": "demo-secret",
+    "LIVE_KEY": "live-key",
+    "LIVE_SECRET": "live-secret",
+}
+"""The keys of the emulator's two accounts in the deployment tests (``${DEMO_KEY}`` …)."""
+
+
+def deployment_on(folder: Path, url: str, text: str, symbols: Sequence[str]) -> Deployment:
+    """The deployment ``text`` read in ``folder`` against the emulator at ``url`` (its two
+    accounts' keys and ``${EMULATOR}``), each symbol's wave play written as ``btc.yaml`` …"""
+    for symbol in symbols:
+        (folder / f"{symbol[:3].lower()}.yaml").write_text(wave_play(symbol))
+    environ = {**TWO_ACCOUNTS, "EMULATOR": url}
+    return read_deployment(text, folder / "deploy.yaml", environ)
 
 
 def wave_play(symbol: str = "BTCUSDT") -> str:

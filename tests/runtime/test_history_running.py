@@ -22,14 +22,14 @@ from tests.emulator.conftest import START_MS, Signed
 from tests.runtime.emulated import wait_for_topics
 from tests.runtime.kill_emulator import HISTORY, choppy_candles
 from tests.runtime.test_kill import PLAY
-from tests.runtime.test_supervisor_isolation import Steps, WallClock
+from tests.runtime.test_supervisor_isolation import Steps
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
 from tradeplay.notify import Event, LocalBus, StopLossHit, TakeProfitHit
 from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.pairs import PairKey
-from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, default_url
 from tradeplay.venues.bybit.reports import order_report
 
@@ -84,7 +84,7 @@ def test_a_running_deployment_records_every_execution_and_follows_every_order(
     bus, seen = LocalBus(), list[Event]()
     bus.subscribe(seen.append)
     steps = Steps()
-    supervisor = Supervisor(plan, database, bus, WallClock(), SupervisorOptions(on_step=steps))
+    supervisor = Supervisor(plan, database, bus, SystemClock(), SupervisorOptions(on_step=steps))
     api = Signed(emulator.url, KEY, SECRET)
     supervisor.start()
     lagging: list[str] = []

@@ -12,7 +12,6 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,19 +20,18 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics, wave_play
+from tests.runtime.emulated import deployment_on, wait_for_topics
 from tradeplay.domain.events import OrderEvent
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
 from tradeplay.notify import Event, Health, HealthChanged, LocalBus
 from tradeplay.ports import Exchange
-from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.live import RunEnvironment
 from tradeplay.runtime.market_data import MarketData, PublicSource, Reader, StreamHealth
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.runner import Market as PairMarket
-from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, DeploymentState, default_url
 from tradeplay.venues.bybit.config import BybitEndpoints, BybitEnvironment, VenueConfig
 from tradeplay.venues.bybit.streams import Backoff
@@ -122,11 +120,6 @@ class SeenMarket:
         return self._inner.on_bar(row)
 
 
-class WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 def supervisor_for(
     tmp_path: Path,
     handle: EmulatorThread,
@@ -134,16 +127,7 @@ def supervisor_for(
     seen: list[Event],
     failing: PairKey | None = None,
 ) -> tuple[Supervisor, Database]:
-    for symbol in SYMBOLS:
-        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(wave_play(symbol))
-    environ = {
-        "DEMO_KEY": "demo-key",
-        "DEMO_SECRET": "demo-secret",
-        "LIVE_KEY": "live-key",
-        "LIVE_SECRET": "live-secret",
-        "EMULATOR": handle.url,
-    }
-    deployment = read_deployment(DEPLOYMENT, tmp_path / "deploy.yaml", environ)
+    deployment = deployment_on(tmp_path, handle.url, DEPLOYMENT, SYMBOLS)
 
     def decorate(pair: Pair, market: PairMarket) -> PairMarket:
         if pair.key == failing:
@@ -154,7 +138,7 @@ def supervisor_for(
     bus.subscribe(seen.append, HealthChanged)
     database = Database.open(default_url(tmp_path))
     options = SupervisorOptions(decorate_market=decorate)
-    return Supervisor(deployment, database, bus, WallClock(), options), database
+    return Supervisor(deployment, database, bus, SystemClock(), options), database
 
 
 def kline_subscriptions(handle: EmulatorThread) -> list[str]:

@@ -20,11 +20,10 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tests.emulator.conftest import START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics, wave_play
+from tests.runtime.emulated import deployment_on, wait_for_topics
 from tests.runtime.test_supervisor_isolation import (
     EPOCH,
     Steps,
-    WallClock,
     account,
     stored_orders,
     wait_until,
@@ -34,9 +33,9 @@ from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
 from tradeplay.notify import EmergencyDeclared, Event, LocalBus, RiskBreached
-from tradeplay.runtime.deployment import Deployment, read_deployment
+from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.pairs import PairKey
-from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, DeploymentState, default_url
 
 HISTORY = 240
@@ -80,19 +79,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def deployment(folder: Path, handle: EmulatorThread, text: str = DEPLOYMENT) -> Deployment:
-    (folder / "btc.yaml").write_text(wave_play("BTCUSDT"))
-    environ = {
-        "DEMO_KEY": "demo-key",
-        "DEMO_SECRET": "demo-secret",
-        "LIVE_KEY": "live-key",
-        "LIVE_SECRET": "live-secret",
-        "EMULATOR": handle.url,
-    }
-    return read_deployment(text, folder / "deploy.yaml", environ)
+    return deployment_on(folder, handle.url, text, ("BTCUSDT",))
 
 
 def started(plan: Deployment, database: Database, bus: LocalBus, steps: Steps) -> Supervisor:
-    supervisor = Supervisor(plan, database, bus, WallClock(), SupervisorOptions(on_step=steps))
+    supervisor = Supervisor(plan, database, bus, SystemClock(), SupervisorOptions(on_step=steps))
     supervisor.start()
     return supervisor
 

@@ -21,7 +21,7 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import wait_for_topics, wave_play
+from tests.runtime.emulated import deployment_on, wait_for_topics
 from tradeplay.domain.events import OrderEvent
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.order import Order, OrderStatus
@@ -30,11 +30,10 @@ from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorT
 from tradeplay.notify import Event, HealthChanged, LocalBus
 from tradeplay.notify import Health as HealthState
 from tradeplay.ports import Exchange
-from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.runner import BarStep
 from tradeplay.runtime.runner import Market as PairMarket
-from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.runtime.worker import HealthPolicy
 from tradeplay.store import Database, DeploymentState, default_url
 
@@ -134,25 +133,11 @@ def account(handle: EmulatorThread, emulator: Emulator, key: str) -> tuple[objec
     return handle.call(read)
 
 
-class WallClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
 def test_a_crash_and_a_panic_in_demo_leave_live_untouched(
     tmp_path: Path, emulator: tuple[EmulatorThread, Emulator]
 ) -> None:
     handle, venue = emulator
-    for symbol in BTC_ETH:
-        (tmp_path / f"{symbol[:3].lower()}.yaml").write_text(wave_play(symbol))
-    environ = {
-        "DEMO_KEY": "demo-key",
-        "DEMO_SECRET": "demo-secret",
-        "LIVE_KEY": "live-key",
-        "LIVE_SECRET": "live-secret",
-        "EMULATOR": handle.url,
-    }
-    deployment = read_deployment(DEPLOYMENT, tmp_path / "deploy.yaml", environ)
+    deployment = deployment_on(tmp_path, handle.url, DEPLOYMENT, BTC_ETH)
     database = Database.open(default_url(tmp_path))
     bus, seen = LocalBus(), []
     bus.subscribe(seen.append)
@@ -166,7 +151,7 @@ def test_a_crash_and_a_panic_in_demo_leave_live_untouched(
         ),
         on_step=steps,
     )
-    supervisor = Supervisor(deployment, database, bus, WallClock(), options)
+    supervisor = Supervisor(deployment, database, bus, SystemClock(), options)
     supervisor.start()
     try:
         run(supervisor, handle, steps, seen)
