@@ -268,8 +268,9 @@ class Supervisor:
         """Apply the operator's panics and the stored states asked for; snapshot each
         environment's equity and check it against the limits."""
         self.apply_panics()
+        states = {(d.environment, d.name): d for d in self.records.deployments.all()}
         for key, worker in list(self.workers.items()):
-            stored = self.records.deployments.get(key.environment, key.play)
+            stored = states.get((key.environment, key.play))
             if stored is None:
                 continue
             with self._lock:
