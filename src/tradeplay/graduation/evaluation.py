@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.graduation.criteria import Criteria, Stage
-from tradeplay.graduation.psr import probabilistic_sharpe, sharpe_estimate
+from tradeplay.graduation.psr import psr, sharpe_estimate
 from tradeplay.reports.metrics import YEAR_MS, bar_returns, drawdown_series
 
 __all__ = ["Check", "Evaluation", "StageRecord", "Verdict", "evaluate", "sampled_equity"]
@@ -156,7 +156,7 @@ def _measure(record: StageRecord, criteria: Criteria) -> dict[str, Any]:
         "trades": len(record.trade_pnls),
         "return_percent": (last / first - 1.0) * 100 if first > 0 else None,
         "sharpe": None if estimate is None else estimate.sharpe * math.sqrt(per_year),
-        "psr": probabilistic_sharpe(returns, criteria.psr_benchmark_sharpe, per_year),
+        "psr": None if estimate is None else psr(estimate, criteria.psr_benchmark_sharpe, per_year),
         "returns": len(returns),
         "profit_factor": float(wins / losses) if losses > 0 else None,
         "max_drawdown_percent": _max_drawdown(record.equity) * 100,

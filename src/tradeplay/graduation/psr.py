@@ -27,7 +27,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SharpeEstimate", "probabilistic_sharpe", "sharpe_estimate"]
+__all__ = ["SharpeEstimate", "probabilistic_sharpe", "psr", "sharpe_estimate"]
 
 MIN_RETURNS: Final = 3
 """Fewer returns than this tell nothing about skew: no estimate."""
@@ -73,8 +73,11 @@ def probabilistic_sharpe(
     """PSR of ``returns`` against an annualised benchmark Sharpe ratio: a probability in
     [0, 1]; ``None`` when the returns are too few or do not vary."""
     estimate = sharpe_estimate(returns)
-    if estimate is None:
-        return None
+    return None if estimate is None else psr(estimate, benchmark_annual, periods_per_year)
+
+
+def psr(estimate: SharpeEstimate, benchmark_annual: float, periods_per_year: float) -> float:
+    """PSR of an estimate already made (see :func:`probabilistic_sharpe`)."""
     benchmark = benchmark_annual / math.sqrt(periods_per_year)
     sharpe = estimate.sharpe
     variance = 1.0 - estimate.skewness * sharpe + (estimate.kurtosis - 1.0) / 4.0 * sharpe**2
