@@ -12,13 +12,16 @@ the backtest's, every field.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from tests.runtime.emulated import DemoRun, RealMinutes, live_run, real_minutes
 from tests.runtime.test_parity import traded_fills
+from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order
+from tradeplay.domain.values import ClientOrderId, OrderId, TradeId
 from tradeplay.play import load_play
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.evaluate import RULES
@@ -84,8 +87,33 @@ def test_a_paper_run_on_the_emulator_feed_gets_the_backtests_orders_and_fills(
     assert isinstance(market, PaperMarket)
     backtest = minutes.backtest(play)
     assert len(backtest.orders) > 10, "the window must trade for the comparison to mean anything"
-    assert list(market.simulator.orders()) == list(backtest.orders)
-    assert list(market.simulator.fills()) == traded_fills(backtest)
+    space = f"{play.play.instruments[0]}:"  # the paper account's own ids are in its symbol's
+    assert list(market.simulator.orders()) == [spaced_order(o, space) for o in backtest.orders]
+    assert list(market.simulator.fills()) == [spaced_fill(f, space) for f in traded_fills(backtest)]
+
+
+def spaced(link: ClientOrderId | None, space: str) -> ClientOrderId | None:
+    """The exchange's own order ids carry the id space; the engine's are its own."""
+    if link is None or Origin.of(link) is Origin.USER:
+        return link
+    return ClientOrderId(space + link)
+
+
+def spaced_order(order: Order, space: str) -> Order:
+    return dataclasses.replace(
+        order,
+        client_order_id=spaced(order.client_order_id, space),
+        order_id=None if order.order_id is None else OrderId(space + order.order_id),
+    )
+
+
+def spaced_fill(fill: Fill, space: str) -> Fill:
+    return dataclasses.replace(
+        fill,
+        trade_id=TradeId(space + fill.trade_id),
+        order_id=OrderId(space + fill.order_id),
+        client_order_id=spaced(fill.client_order_id, space),
+    )
 
 
 def own_orders(backtest: RunResult) -> list[Order]:

@@ -61,7 +61,8 @@ class PaperMarket:
         config = account_config(
             play, instrument, funding=funding, start_ms=start_ms, capital=capital
         )
-        return cls(instrument, config)
+        # The pairs of one environment, one symbol each, record their ids in one place.
+        return cls(instrument, replace(config, id_space=instrument.symbol))
 
     @property
     def exchange(self) -> Exchange:

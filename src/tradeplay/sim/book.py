@@ -78,7 +78,8 @@ class Origin(StrEnum):
         """The origin of an order id; a liquidation fill has none (Bybit sends no link id)."""
         if client_order_id is None:
             return cls.LIQUIDATION
-        prefix, _, number = client_order_id.rpartition("-")
+        own = client_order_id.rpartition(":")[2]  # an id space (``BTCUSDT:sl-2``) aside
+        prefix, _, number = own.rpartition("-")
         if number.isdigit() and prefix in cls._value2member_map_ and prefix != cls.USER:
             return cls(prefix)
         return cls.USER
@@ -87,25 +88,27 @@ class Origin(StrEnum):
 class Ids:
     """The exchange's own ids, numbered in order so that a rerun gives the same ids."""
 
-    __slots__ = ("_orders", "_system", "_trades")
+    __slots__ = ("_orders", "_space", "_system", "_trades")
 
-    def __init__(self) -> None:
+    def __init__(self, space: str = "") -> None:
+        """``space``: put before every id, with a ``:`` (see :attr:`SimConfig.id_space`)."""
+        self._space = f"{space}:" if space else ""
         self._orders = 0
         self._trades = 0
         self._system = 0
 
     def order(self) -> OrderId:
         self._orders += 1
-        return OrderId(f"sim-o{self._orders}")
+        return OrderId(f"{self._space}sim-o{self._orders}")
 
     def trade(self) -> TradeId:
         self._trades += 1
-        return TradeId(f"sim-t{self._trades}")
+        return TradeId(f"{self._space}sim-t{self._trades}")
 
     def system(self, origin: Origin) -> ClientOrderId:
         """An id for an order the exchange places itself (``tp-1``, ``sl-2``, ``liq-3`` …)."""
         self._system += 1
-        return ClientOrderId(f"{origin.value}-{self._system}")
+        return ClientOrderId(f"{self._space}{origin.value}-{self._system}")
 
 
 _MEETS_THE_OPEN: Final = frozenset({Stage.MARKET, Stage.ARRIVING})

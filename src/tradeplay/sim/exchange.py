@@ -138,7 +138,7 @@ class SimulatedExchange:
         instrument.validate_leverage(config.leverage)
         self._instrument = instrument
         self._config = config
-        self._ids = Ids()
+        self._ids = Ids(config.id_space)
         self._book = OrderBook()
         self._protection = PositionGuard(instrument)
         self._clearing = Clearing(
