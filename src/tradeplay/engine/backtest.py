@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -40,7 +40,7 @@ from tradeplay.ports import Progress
 from tradeplay.reports.model import DataLabel, EquityCurve, ExitReason, RunResult
 from tradeplay.sim.book import Origin
 from tradeplay.sim.config import SimConfig
-from tradeplay.sim.exchange import Segment, SimulatedExchange, equity_of
+from tradeplay.sim.exchange import Segment, SimulatedExchange, expand_segments
 from tradeplay.sim.fees import FeeSchedule
 from tradeplay.sim.funding import FundingSource
 from tradeplay.sim.ledger import EntryKind
@@ -89,7 +89,6 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
     fired[: backtest.warm_up] = False
     calls = _Calls(fired)
     signal_rows = np.column_stack([output.signals[rule] for rule in RULES])
-    columns = list(output.columns.items())
     minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
     lookback, bar_ms = _closes_lookback(backtest.play), backtest.play.play.timeframe.ms
     watches = _watches_equity(backtest.limits)
@@ -115,7 +114,7 @@ def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunRes
         if bar >= backtest.warm_up and (fired[bar] or bar == wake or reacts or start == n):
             clock.set_ms(int(bars[bar, 0]) + bar_ms)
             signals = dict(zip(RULES, signal_rows[bar].tolist(), strict=True))
-            values = {name: column.item(bar) for name, column in columns}
+            values = _BarValues(output.columns, bar)
             engine.on_bar_close(bar, signals, values, bars[max(0, bar - lookback) : bar + 1, 4])
         if progress is not None and (start - reported >= n // 200 or start == n):
             progress(start, n)
@@ -195,6 +194,27 @@ def _watches_equity(limits: RiskLimits) -> bool:
     return limits.max_daily_loss_percent is not None or limits.max_drawdown_percent is not None
 
 
+class _BarValues(Mapping[str, float]):
+    """The play's column values on one bar, each read from its column when asked: the engine
+    reads the close and its protection's levels, seldom every column."""
+
+    __slots__ = ("_bar", "_columns")
+
+    def __init__(self, columns: Mapping[str, NDArray[np.float64]], bar: int) -> None:
+        self._columns = columns
+        self._bar = bar
+
+    def __getitem__(self, name: str) -> float:
+        value: float = self._columns[name].item(self._bar)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+
 class _Calls:
     """The bars the engine must see: where a rule fired, or where its holding time ends."""
 
@@ -220,11 +240,8 @@ def _curve(
     """``(equity, cash, position_value)`` per bar from the exchange's segments, in one
     vectorised step; ``final_wallet`` after an end-of-data close."""
     closes = bars[:, 4]
-    equity = equity_of(closes, 0, segments)
-    ends = np.fromiter((segment[0] for segment in segments), np.intp, len(segments))
-    lengths = np.diff(ends, prepend=0)
-    sizes = np.repeat([segment[2] for segment in segments], lengths)
-    basis = np.repeat([segment[3] for segment in segments], lengths)
+    a, sizes, basis = expand_segments(segments, 0)
+    equity = a + sizes * closes
     position_value = sizes * closes
     cash = equity - (position_value - basis)
     if final_wallet is not None:  # the last bar shows the flat account, fee paid
@@ -271,9 +288,7 @@ def _funding_between(exchange: SimulatedExchange) -> Callable[[datetime, datetim
 
 def _realized(exchange: SimulatedExchange) -> Callable[[Fill], Decimal]:
     """Each fill's realized PnL as the exchange's ledger booked it (by trade id)."""
-    booked = {
-        entry.reference: entry.amount for entry in exchange.ledger().entries(EntryKind.REALIZED_PNL)
-    }
+    booked = exchange.ledger().by_reference(EntryKind.REALIZED_PNL)
 
     def realized_of(fill: Fill) -> Decimal:
         return booked.get(fill.trade_id, Decimal(0))

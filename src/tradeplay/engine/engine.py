@@ -56,6 +56,10 @@ from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.risk import Kelly, Off, VolatilityTarget
 from tradeplay.ports import Clock, Exchange, TradingStop
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_BUY, _SELL, _ENTER_LONG = Side.BUY, Side.SELL, Intent.ENTER_LONG
+
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
@@ -225,7 +229,7 @@ class Engine:
     # -- execution planning --------------------------------------------------------------------
 
     def _plan(self, intent: Intent, seen: _Bar) -> EntryPlan | None:
-        side = Side.BUY if intent is Intent.ENTER_LONG else Side.SELL
+        side = _BUY if intent is _ENTER_LONG else _SELL
         instrument = self.execution.instrument
         try:
             protection = self._protection(side, seen.columns)

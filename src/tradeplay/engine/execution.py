@@ -28,6 +28,10 @@ from tradeplay.engine.journal import Decision, Detail, Journal
 from tradeplay.engine.strategy import Intent
 from tradeplay.ports import Exchange
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_BUY, _SELL, _MARKET = Side.BUY, Side.SELL, OrderType.MARKET
+
 
 @quick_init
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,7 @@ class ExecutionManager:
         if position.is_flat:
             self._journal.record(Decision(time, bar, intent, "skipped", "already flat"))
             return True
-        side = Side.SELL if position.size > 0 else Side.BUY
+        side = _SELL if position.size > 0 else _BUY
         order = self._order(time, side, position.qty, reduce_only=True)
         self.exit_reasons[order.client_order_id] = reason
         return self._send(order, intent, bar, reason)
@@ -98,7 +102,7 @@ class ExecutionManager:
             time=time,
             symbol=self._symbol,
             side=side,
-            order_type=OrderType.MARKET,
+            order_type=_MARKET,
             qty=qty,
             reduce_only=reduce_only,
             protection=protection,

@@ -31,6 +31,12 @@ class Intent(StrEnum):
 
 _ENTRIES: Final = frozenset({Intent.ENTER_LONG, Intent.ENTER_SHORT})
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_FLAT, _LONG = PositionSide.FLAT, PositionSide.LONG
+_ENTER_LONG, _ENTER_SHORT = Intent.ENTER_LONG, Intent.ENTER_SHORT
+_EXIT_LONG, _EXIT_SHORT = Intent.EXIT_LONG, Intent.EXIT_SHORT
+
 
 class Step(NamedTuple):
     """One intent and why: ``signal`` (a rule fired) or ``max_holding`` (time ran out)."""
@@ -48,20 +54,18 @@ def decide(
 ) -> list[Step]:
     """The steps for this bar, exits before entries."""
     long_in, short_in = signals["long.entry"], signals["short.entry"]
-    if side is PositionSide.FLAT:
+    if side is _FLAT:
         if long_in != short_in:
-            return [Step(Intent.ENTER_LONG if long_in else Intent.ENTER_SHORT)]
+            return [Step(_ENTER_LONG if long_in else _ENTER_SHORT)]
         return []
     expired = max_holding_bars is not None and bars_held >= max_holding_bars
-    is_long = side is PositionSide.LONG
+    is_long = side is _LONG
     reverse = short_in if is_long else long_in
     own_exit = signals["long.exit" if is_long else "short.exit"]
     if not (own_exit or reverse or expired):
         return []
     exit_intent, reverse_intent = (
-        (Intent.EXIT_LONG, Intent.ENTER_SHORT)
-        if is_long
-        else (Intent.EXIT_SHORT, Intent.ENTER_LONG)
+        (_EXIT_LONG, _ENTER_SHORT) if is_long else (_EXIT_SHORT, _ENTER_LONG)
     )
     closing = Step(exit_intent, "signal" if own_exit or reverse else "max_holding")
     return [closing, Step(reverse_intent)] if reverse else [closing]

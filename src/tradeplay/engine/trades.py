@@ -4,7 +4,8 @@ A trade opens with the fill that leaves flat and closes with the fill that retur
 that goes through zero (a reversal in one order) closes one trade and opens the next with the
 rest, its fee shared in proportion to the quantities. A fill's realized PnL is the exchange's own
 figure (its ledger), so trades add up to the account exactly; in a reversal it belongs to the
-closing part. Excursions (MAE / MFE) are measured on the bars from the entry bar to the exit bar.
+closing part. Excursions (MAE / MFE) are measured on the bars from the entry bar to the exit bar,
+for all trades at once when they are read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,6 +45,12 @@ class _Open:
     """Why its last exit fill happened: the trade's exit reason once it is flat."""
 
 
+class _Closed(NamedTuple):
+    trade: _Open
+    exit_time: datetime
+    exit_bar: int
+
+
 class TradeBuilder:
     """Feed fills in execution order; read :attr:`trades` (closed round trips, by exit)."""
 
@@ -66,7 +74,7 @@ class TradeBuilder:
         self._size = ZERO
         """Signed position size after the fills seen so far."""
         self._open: _Open | None = None
-        self.trades: list[TradeRecord] = []
+        self._closed: list[_Closed] = []
 
     def add(self, fill: Fill, bar: int | None = None) -> None:
         """Book ``fill``: the part that reduces the position first, then the part that opens.
@@ -105,12 +113,28 @@ class TradeBuilder:
         trade.fees += fee
         trade.exit_reason = self._reason_of(fill)
         if self._size == 0:
-            self.trades.append(self._close(trade, fill.time, bar))
+            self._closed.append(_Closed(trade, fill.time, bar))
             self._open = None
 
-    def _close(self, trade: _Open, exit_time: datetime, exit_bar: int) -> TradeRecord:
+    @property
+    def trades(self) -> list[TradeRecord]:
+        """The closed round trips, by exit."""
+        closed = self._closed
+        firsts = np.fromiter((each.trade.entry_bar for each in closed), np.intp, len(closed))
+        lasts = np.fromiter((each.exit_bar for each in closed), np.intp, len(closed))
+        lows = _range_extremes(np.minimum, self._lows, firsts, lasts)
+        highs = _range_extremes(np.maximum, self._highs, firsts, lasts)
+        return [
+            self._close(*each, low, high)
+            for each, low, high in zip(closed, lows.tolist(), highs.tolist(), strict=True)
+        ]
+
+    def _close(
+        self, trade: _Open, exit_time: datetime, exit_bar: int, low: float, high: float
+    ) -> TradeRecord:
+        """The record of ``trade``; ``low`` and ``high``: the extremes of its bars."""
         entry_price = trade.entry_value / trade.entry_qty
-        mae, mfe = self._excursions(trade.side, entry_price, trade.entry_bar, exit_bar)
+        mae, mfe = _excursions(trade.side, entry_price, low, high)
         funding = self._funding(trade.entry_time, exit_time)
         return TradeRecord(
             symbol=self._symbol,
@@ -142,14 +166,39 @@ class TradeBuilder:
         found = np.maximum(self._opens.searchsorted(ms, side="right") - 1, 0)
         return [int(bar) for bar in found.tolist()]
 
-    def _excursions(
-        self, side: PositionSide, entry: Decimal, first: int, last: int
-    ) -> tuple[Decimal, Decimal]:
-        low = to_decimal(float(self._lows[first : last + 1].min()), "low")
-        high = to_decimal(float(self._highs[first : last + 1].max()), "high")
-        if side is PositionSide.LONG:
-            return max(ZERO, entry - low), max(ZERO, high - entry)
-        return max(ZERO, high - entry), max(ZERO, entry - low)
+
+def _excursions(
+    side: PositionSide, entry: Decimal, low: float, high: float
+) -> tuple[Decimal, Decimal]:
+    """``(MAE, MFE)`` prices of a trade entered at ``entry`` whose bars reached ``low`` and
+    ``high``."""
+    lowest, highest = to_decimal(low, "low"), to_decimal(high, "high")
+    if side is PositionSide.LONG:
+        return max(ZERO, entry - lowest), max(ZERO, highest - entry)
+    return max(ZERO, highest - entry), max(ZERO, entry - lowest)
+
+
+def _range_extremes(
+    extreme: np.ufunc,
+    values: NDArray[np.float64],
+    firsts: NDArray[np.intp],
+    lasts: NDArray[np.intp],
+) -> NDArray[np.float64]:
+    """``extreme`` (``np.minimum`` / ``np.maximum``) of ``values[first : last + 1]`` per range.
+
+    One ``reduceat`` over the bounds ``first₀, last₀ + 1, first₁, last₁ + 1 …``: the even slots
+    are the ranges (each holds at least its first bar). The odd slots, the gaps between trades,
+    are dropped; a gap that is empty (the next trade opens on the bar the last one closed)
+    yields a single value there, which is dropped too. A value is appended so that a range
+    ending on the last bar still has a bound inside the array.
+    """
+    bounds = np.empty(2 * len(firsts), dtype=np.intp)
+    bounds[0::2], bounds[1::2] = firsts, lasts + 1
+    padded = np.append(values, values[-1:]) if len(values) else values
+    found: NDArray[np.float64] = (
+        extreme.reduceat(padded, bounds)[0::2] if len(bounds) else padded[:0]
+    )
+    return found
 
 
 def build_trades(

@@ -51,6 +51,10 @@ __all__ = ["Clearing"]
 
 _CENT: Final = Decimal("0.01")
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_ISOLATED, _BUY = MarginMode.ISOLATED, Side.BUY
+
 
 def _cents(amount: Money) -> str:
     return str(amount.quantize(_CENT, rounding=ROUND_HALF_EVEN))
@@ -185,7 +189,7 @@ class Clearing:
             self.liquidation_level = None
             return
         price: Price | None = None
-        isolated = self.mode is MarginMode.ISOLATED
+        isolated = self.mode is _ISOLATED
         buffer = self._isolated_margin() if isolated else self.ledger.wallet_balance
         # A long backed by at least its whole cost cannot be liquidated: at any positive price
         # its equity stays above zero, and the requirement vanishes with the price. The margin
@@ -208,14 +212,14 @@ class Clearing:
     # ---------------------------------------------------------------- margin
 
     def _isolated_margin(self) -> Money:
-        if self.mode is not MarginMode.ISOLATED or self.position.is_flat:
+        if self.mode is not _ISOLATED or self.position.is_flat:
             return ZERO
         return margin.isolated_position_margin(self.position, self.leverage)
 
     def opening_qty(self, side: Side, qty: Quantity) -> Quantity:
         """The part of an order of ``qty`` that opens or grows the position (one-way mode)."""
         size = self.position.size
-        if size == 0 or (size > 0) == (side is Side.BUY):
+        if size == 0 or (size > 0) == (side is _BUY):
             return qty
         return max(ZERO, qty - abs(size))
 

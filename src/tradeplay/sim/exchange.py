@@ -74,7 +74,7 @@ from tradeplay.sim.protection import PositionGuard
 from tradeplay.sim.slippage import slipped_price
 from tradeplay.sim.submission import place, refusal
 
-__all__ = ["AdvanceResult", "Segment", "SimulatedExchange", "equity_of"]
+__all__ = ["AdvanceResult", "Segment", "SimulatedExchange", "equity_of", "expand_segments"]
 
 Segment: TypeAlias = tuple[int, float, float, float]
 """``(end, a, s, basis)``: up to bar ``end`` (exclusive, from the previous segment's end) the
@@ -118,12 +118,18 @@ def equity_of(
     """Equity per bar from ``segments`` beginning at bar ``start`` and the bars' ``closes``."""
     if not segments:
         return np.empty(0, dtype=np.float64)
-    ends = np.fromiter((segment[0] for segment in segments), np.intp, len(segments))
-    lengths = np.diff(ends, prepend=start)
-    a = np.repeat([segment[1] for segment in segments], lengths)
-    s = np.repeat([segment[2] for segment in segments], lengths)
+    a, s, _ = expand_segments(segments, start)
     equity: NDArray[np.float64] = a + s * closes
     return equity
+
+
+def expand_segments(segments: Sequence[Segment], start: int) -> NDArray[np.float64]:
+    """The rows ``(a, s, basis)`` of ``segments`` beginning at bar ``start``, one column per bar."""
+    table = np.array(segments, dtype=np.float64).reshape(-1, 4)
+    ends: NDArray[np.intp] = table[:, 0].astype(np.intp)
+    lengths: NDArray[np.intp] = np.diff(ends, prepend=start)
+    spread: NDArray[np.float64] = np.repeat(table[:, 1:].T, lengths, axis=1)
+    return spread
 
 
 class SimulatedExchange:
@@ -167,6 +173,12 @@ class SimulatedExchange:
         self._last_price: Price | None = None
         self._settled_ms = 0
         """Settlements before this time are booked."""
+        self._due: tuple[int, Decimal] | None = None
+        self._due_from = 2**63
+        """``_due`` is the first settlement at or after ``_due_from``: the answer for every
+        time from ``_due_from`` up to ``_due`` itself (for every later time when ``None``)."""
+        self._checked: NDArray[np.float64] | None = None
+        """The last bar matrix whose layout was checked (a run passes the same one each time)."""
 
     # ---------------------------------------------------------------- the Exchange port
 
@@ -365,7 +377,12 @@ class SimulatedExchange:
 
     def _next_settlement(self) -> tuple[int, Decimal] | None:
         """The first settlement not yet booked and not passed (bars passed while flat)."""
-        return self._settlements.at_or_after(max(self._now_ms or 0, self._settled_ms))
+        ms = max(self._now_ms or 0, self._settled_ms)
+        due = self._due
+        if ms < self._due_from or (due is not None and ms > due[0]):
+            due = self._due = self._settlements.at_or_after(ms)
+            self._due_from = ms
+        return due
 
     def _scan(self, bars: NDArray[np.float64], i: int, stop: int) -> tuple[int, int]:
         up, down = self._book.levels()
@@ -416,11 +433,13 @@ class SimulatedExchange:
         self._close_at(float(row[4]))
 
     def _check_span(self, bars: NDArray[np.float64], start: int, stop: int) -> None:
-        if bars.ndim != 2 or bars.shape[1] != 6 or bars.dtype.type is not np.float64:
-            raise InputError(
-                f"bars must be a float64 matrix of rows (ts, open, high, low, close, volume); "
-                f"got shape {bars.shape} of {bars.dtype}"
-            )
+        if bars is not self._checked:
+            if bars.ndim != 2 or bars.shape[1] != 6 or bars.dtype.type is not np.float64:
+                raise InputError(
+                    f"bars must be a float64 matrix of rows (ts, open, high, low, close, volume)"
+                    f"; got shape {bars.shape} of {bars.dtype}"
+                )
+            self._checked = bars
         if not 0 <= start < stop <= len(bars):
             raise InputError(f"bars {start}..{stop} are not a span of the {len(bars)} bars given")
         if self._now_ms is not None and bars[start, 0] < self._now_ms:

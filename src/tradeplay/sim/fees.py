@@ -24,6 +24,10 @@ from tradeplay.domain.values import Liquidity, Money, Price, Quantity
 
 __all__ = ["BYBIT_FEE_TIERS", "FeeSchedule"]
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_MAKER = Liquidity.MAKER
+
 
 @dataclass(frozen=True, slots=True)
 class FeeSchedule:
@@ -57,7 +61,7 @@ class FeeSchedule:
         return cls(maker, taker, "custom")
 
     def rate(self, liquidity: Liquidity) -> Decimal:
-        return self.maker if liquidity is Liquidity.MAKER else self.taker
+        return self.maker if liquidity is _MAKER else self.taker
 
     def fee(self, qty: Quantity, price: Price, liquidity: Liquidity) -> Money:
         """The fee of one fill: ``qty × price × rate`` (negative = rebate)."""

@@ -94,6 +94,17 @@ _Row: TypeAlias = tuple[datetime, str, Money, str, Symbol]
 plain values is one the garbage collector stops tracking, and a run keeps tens of thousands of
 rows alive (an enum member would keep each one under watch at every full collection)."""
 _KINDS: Final = {kind.value: kind for kind in EntryKind}
+_TEXT: Final = {kind: kind.value for kind in EntryKind}
+"""Each kind's text, looked up per booking (``kind.value`` is a descriptor call on an enum)."""
+
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_REALIZED_PNL, _FEE, _LIQUIDATION_FEE = (
+    EntryKind.REALIZED_PNL,
+    EntryKind.FEE,
+    EntryKind.LIQUIDATION_FEE,
+)
+_DEPOSIT, _FUNDING, _INSURANCE = EntryKind.DEPOSIT, EntryKind.FUNDING, EntryKind.INSURANCE
 
 
 class Ledger:
@@ -157,6 +168,14 @@ class Ledger:
             if wanted is None or kind_ == wanted
         )
 
+    def by_reference(self, kind: EntryKind) -> dict[str, Money]:
+        """The amounts of one ``kind`` by reference (a trade id's realized PnL …); a reference
+        booked twice shows its last amount. Read from the rows: no entry is built."""
+        wanted = kind.value
+        return {
+            reference: amount for _, kind_, amount, reference, _ in self._rows if kind_ == wanted
+        }
+
     def equity(self, unrealized_pnl: Money) -> Money:
         """Wallet balance + unrealized PnL of the open positions."""
         return self._wallet + unrealized_pnl
@@ -179,10 +198,10 @@ class Ledger:
             self._account = Account(
                 coin=self.coin,
                 wallet_balance=self._wallet,
-                net_deposits=totals[EntryKind.DEPOSIT],
-                realized_pnl=totals[EntryKind.REALIZED_PNL] + totals[EntryKind.INSURANCE],
-                fees_paid=-totals[EntryKind.FEE] - totals[EntryKind.LIQUIDATION_FEE],
-                funding_paid=-totals[EntryKind.FUNDING],
+                net_deposits=totals[_DEPOSIT],
+                realized_pnl=totals[_REALIZED_PNL] + totals[_INSURANCE],
+                fees_paid=-totals[_FEE] - totals[_LIQUIDATION_FEE],
+                funding_paid=-totals[_FUNDING],
                 updated_at=self._rows[-1][0] if self._rows else None,
             )
         return self._account
@@ -216,11 +235,9 @@ class Ledger:
                 f"holds {self.coin}"
             )
         if realized_pnl:
-            self._append(
-                fill.time, EntryKind.REALIZED_PNL, realized_pnl, fill.trade_id, fill.symbol
-            )
+            self._append(fill.time, _REALIZED_PNL, realized_pnl, fill.trade_id, fill.symbol)
         if fill.fee:
-            kind = EntryKind.LIQUIDATION_FEE if liquidation else EntryKind.FEE
+            kind = _LIQUIDATION_FEE if liquidation else _FEE
             self._append(fill.time, kind, -fill.fee, fill.trade_id, fill.symbol)
 
     def book_funding(self, event: FundingApplied) -> None:
@@ -246,7 +263,7 @@ class Ledger:
     ) -> None:
         if time.tzinfo is not UTC:  # the message is only written when it is needed
             require_utc(time, f"ledger entry {reference} time")
-        self._rows.append((time, kind.value, amount, reference, symbol))
+        self._rows.append((time, _TEXT[kind], amount, reference, symbol))
         self._account = None
         self._totals[kind] = _CONTEXT.add(self._totals[kind], amount)
         self._wallet = _CONTEXT.add(self._wallet, amount)

@@ -77,6 +77,11 @@ __all__ = ["Matcher"]
 
 _IMMEDIATE: Final = (TimeInForce.IOC, TimeInForce.FOK)
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_FILLED, _MARKET = OrderStatus.FILLED, Stage.MARKET
+_FOK, _TAKER = TimeInForce.FOK, Liquidity.TAKER
+
 
 class Matcher:
     """Walks bars for one symbol, meeting its orders, protection and liquidation level."""
@@ -157,7 +162,7 @@ class Matcher:
         for order in self._book:
             if order.status.is_final:
                 continue  # cancelled by an earlier fill in this loop
-            if order.stage is Stage.MARKET:
+            if order.stage is _MARKET:
                 self._cache = None
                 self._take(order)
             elif order.stage is Stage.ARRIVING:
@@ -284,7 +289,7 @@ class Matcher:
         qty = self._fillable(order)
         if qty is None:
             return
-        if order.time_in_force is TimeInForce.FOK and qty < order.remaining:
+        if order.time_in_force is _FOK and qty < order.remaining:
             reason = "EC_CancelForNoFullFill: the whole quantity could not fill at once"
             self._finish(order, OrderStatus.EXPIRED, reason)
             return
@@ -293,7 +298,7 @@ class Matcher:
             price = slipped_price(self._instrument, self.price, order.side, fraction)
             if order.price is not None and not order.limit_allows(price):
                 price = order.price  # a limit never fills beyond its limit
-            self._fill(order, qty, price, Liquidity.TAKER)
+            self._fill(order, qty, price, _TAKER)
         if order.status.is_final:
             return
         if order.time_in_force in _IMMEDIATE:
@@ -343,7 +348,7 @@ class Matcher:
         )
         if self._budget is not None:
             self._budget -= qty
-        if order.status is OrderStatus.FILLED:
+        if order.status is _FILLED:
             self._book.discard(order)
         after = self._clearing.position.size
         if before and (not after or (after > 0) != (before > 0)):

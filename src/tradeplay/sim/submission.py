@@ -30,6 +30,10 @@ from tradeplay.sim.book import OrderBook, Stage, WorkingOrder
 
 __all__ = ["marketable", "place", "refusal"]
 
+# Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_BUY, _POST_ONLY, _MARKET, _NEW = Side.BUY, TimeInForce.POST_ONLY, Stage.MARKET, OrderStatus.NEW
+
 
 def refusal(
     order: OrderSubmitted, instrument: Instrument, last: Price | None, position_size: Quantity
@@ -66,9 +70,9 @@ def place(order: WorkingOrder, book: OrderBook, last: Price, tick: Price) -> Non
         order.wait_for(Stage.WAITING, float(order.trigger_price / tick), rising)
         order.move(OrderStatus.UNTRIGGERED, order.created_at)
         return
-    order.move(OrderStatus.NEW, order.created_at)
+    order.move(_NEW, order.created_at)
     if order.price is None:
-        order.stage = Stage.MARKET
+        order.stage = _MARKET
         return
     immediate = order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK)
     post_only = order.time_in_force is TimeInForce.POST_ONLY
@@ -106,7 +110,7 @@ def _trigger_direction(order: OrderSubmitted, last: Price) -> str | None:
 
 
 def _post_only(order: OrderSubmitted, last: Price) -> str | None:
-    if order.time_in_force is not TimeInForce.POST_ONLY or order.price is None:
+    if order.time_in_force is not _POST_ONLY or order.price is None:
         return None
     if order.order_type is OrderType.STOP_LIMIT or not marketable(order.side, order.price, last):
         return None  # a stop-limit is checked when it triggers and becomes a limit order
@@ -125,7 +129,7 @@ def _reduce_only(order: OrderSubmitted, position_size: Quantity) -> str | None:
             f"reduce-only order cannot reduce: the {order.symbol} position is flat "
             "(110017 Reduce-only rule not satisfied)"
         )
-    if (position_size > 0) == (order.side is Side.BUY):
+    if (position_size > 0) == (order.side is _BUY):
         held = "long" if position_size > 0 else "short"
         return (
             f"reduce-only {order.side} cannot reduce a {held} position "
