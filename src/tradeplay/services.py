@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from tradeplay.notify import EventBus, LocalBus
 from tradeplay.play import CheckReport, check_play, load_play, show_play
 from tradeplay.ports import Clock, Progress
 from tradeplay.runtime import emergency
+from tradeplay.runtime.backtest_stage import judge_backtest_stage
 from tradeplay.runtime.deployment import load_deployment
 from tradeplay.runtime.live import (
     LiveRun,
@@ -503,6 +505,33 @@ def pipeline_move(
     try:
         pipeline = _pipeline(database, deployment, environ, clock)
         return pipeline.promote(play, reason) if up else pipeline.demote(play, reason)
+    finally:
+        database.close()
+
+
+def pipeline_backtest(
+    settings: Settings,
+    deployment: Path,
+    environ: Mapping[str, str],
+    clock: Clock,
+    *,
+    play: str,
+    out_of_sample_from: datetime,
+    until: datetime | None = None,
+) -> Decision:
+    """Judge ``play`` in the backtest stage on stored bars from ``out_of_sample_from`` on."""
+    loaded = load_deployment(deployment, environ)
+    database = open_state(settings)
+    try:
+        pipeline = Pipeline(database.graduations, loaded.model.pipeline, clock)
+        return judge_backtest_stage(
+            pipeline,
+            loaded,
+            play,
+            open_store(settings),
+            out_of_sample_from=out_of_sample_from,
+            until=until,
+        )
     finally:
         database.close()
 

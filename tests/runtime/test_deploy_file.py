@@ -173,3 +173,41 @@ def test_a_bad_pipeline_section_names_line_and_field() -> None:
         "deploy.yaml, line 23: pipeline.criteria.demo.min_psr: input should be less than or "
         "equal to 1"
     )
+
+
+GRADUATING = f"""\
+schema_version: 1
+name: ladder
+environments:
+  shadow: {{kind: shadow, capital: 1000}}
+  demo: {{kind: demo, api_key: "${{DEMO_KEY}}", api_secret: "${{DEMO_SECRET}}", capital: 1000}}
+  {{live}}
+plays:
+  - {{play: {PLAY}, name: ema, environments: pipeline}}
+pipeline: {{pipeline}}
+"""
+
+
+def graduating(live: str, pipeline: str = "{stages: [shadow, demo, live_pilot, live]}") -> str:
+    return GRADUATING.replace("{live}", live).replace("{pipeline}", pipeline)
+
+
+def test_a_graduating_play_runs_in_every_stage_environment() -> None:
+    live = 'live: {kind: live, api_key: "${DEMO_KEY}", api_secret: "${DEMO_SECRET}", capital: 500}'
+    deployment = read_deployment(graduating(live), Path("deploy.yaml"), ENV)
+    spec = deployment.model.plays[0]
+    assert deployment.graduates(spec)
+    assert deployment.environments_of(spec) == ("shadow", "demo", "live")
+    assert deployment.stage_environment(Stage.LIVE_PILOT) == "live"
+    assert deployment.stage_environment(Stage.SHADOW) == "shadow"
+
+
+def test_a_stage_without_its_environment_is_named() -> None:
+    found = problems(graduating(""))
+    assert "pipeline.environments.live_pilot: the live_pilot stage runs in the live " in found
+    assert "name it in pipeline.environments.live_pilot" in found
+    paper = "{stages: [shadow, demo], environments: {demo: shadow}}"
+    wrong = problems(graduating("", paper))
+    assert (
+        "pipeline.environments.demo: the demo stage needs a demo environment, shadow is " in wrong
+    )

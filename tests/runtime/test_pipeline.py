@@ -104,6 +104,34 @@ def test_a_losing_play_stays_and_a_live_breach_demotes_and_flattens(
     assert line.placement("ema").stage is Stage.DEMO
 
 
+def test_after_a_live_breach_only_the_operator_sends_a_play_back_to_live(
+    pipeline: tuple[Pipeline, Clock, Database],
+) -> None:
+    line, clock, _ = pipeline
+    automatic = Ladder.model_validate({**LADDER.model_dump(), "live_approval": "automatic"})
+    line.ladder = automatic
+    line.enter("ema", Stage.LIVE_PILOT)
+    clock.time += timedelta(days=2)
+    crash = [0.0] * 40 + [-0.01] * 8
+    line.judge(record(Stage.LIVE_PILOT, clock, crash, 6), PASSED, live_safety=True)
+    clock.time += timedelta(days=2)
+    again = line.judge(record(Stage.DEMO, clock, WINNING, 6), PASSED, live_safety=True)
+    assert again.action is Action.AWAIT_APPROVAL
+    assert line.promote("ema", "the breach was a venue outage").to_stage is Stage.LIVE_PILOT
+
+
+def test_a_ramp_starts_a_new_record_at_the_new_share(
+    pipeline: tuple[Pipeline, Clock, Database],
+) -> None:
+    line, clock, _ = pipeline
+    line.enter("ema", Stage.LIVE)
+    clock.time += timedelta(days=2)
+    ramp = line.judge(record(Stage.LIVE, clock, WINNING, 10), PASSED, live_safety=True)
+    assert (ramp.action, ramp.share) == (Action.RAMP, Decimal("0.5"))
+    stored = line.stored("ema")
+    assert (stored.entered_at, stored.share) == (clock.now(), Decimal("0.5"))
+
+
 def test_the_audit_trail_reproduces_every_verdict(
     pipeline: tuple[Pipeline, Clock, Database],
 ) -> None:
@@ -121,7 +149,9 @@ def test_the_audit_trail_reproduces_every_verdict(
     assert len(stored) == 2
     for decision, again in zip(stored, records, strict=True):
         evaluation = evaluate(again, LADDER.criteria[again.stage])
-        assert {k: v for k, v in decision.metrics.items() if k != "parity"} == evaluation.metrics
+        window = {"parity", "entered_at", "as_of_ms", "stage_share", "live_approval"}
+        assert {k: v for k, v in decision.metrics.items() if k not in window} == evaluation.metrics
+        assert decision.metrics["as_of_ms"] == again.as_of_ms
         assert decision.thresholds == evaluation.thresholds()
         assert decision.metrics["parity"] == PASSED.describe()
 

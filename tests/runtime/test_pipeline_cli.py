@@ -10,9 +10,15 @@ from typer.testing import CliRunner
 
 from tests.runtime.test_pipeline import PASSED, WINNING, Clock, record
 from tradeplay.cli import app
+from tradeplay.data.sample import ensure_sample_market
+from tradeplay.data.store import CandleStore
+from tradeplay.domain.values import utc_from_ms
 from tradeplay.graduation import Ladder, Stage
 from tradeplay.runtime.pipeline import Pipeline
+from tradeplay.settings import Settings
 from tradeplay.store import Database, default_url
+
+PLAYS = Path(__file__).resolve().parents[2] / "plays"
 
 
 @pytest.fixture
@@ -69,3 +75,40 @@ def test_status_promote_demote_and_history(home: Path) -> None:
     code, missing = run("demote", "ema")
     assert code == 2
     assert "--reason" in missing
+
+
+def test_the_backtest_stage_is_judged_on_bars_the_play_was_not_tuned_on(
+    home: Path, tmp_path: Path
+) -> None:
+    """The default ladder starts at backtest: a graduating play is judged there on the stored
+    (here: the generated sample) bars from ``--from`` on, and the decision is stored."""
+    settings = Settings()
+    market = ensure_sample_market(CandleStore(settings.store_root))
+    first = utc_from_ms(int(market.first_ms))
+    deployment = tmp_path / "deploy.yaml"
+    deployment.write_text(
+        f"""\
+schema_version: 1
+name: ladder
+environments:
+  shadow: {{kind: shadow, capital: 1000}}
+plays:
+  - {{play: {PLAYS / "ema_cross.yaml"}, name: ema, environments: pipeline}}
+pipeline: {{stages: [backtest, shadow]}}
+"""
+    )
+    start = (first + timedelta(days=45)).strftime("%Y-%m-%d")
+    code, said = run("backtest", "ema", "--deployment", str(deployment), "--from", start)
+    assert code == 0, said
+    assert said.startswith("ema: "), said
+    history = Database.open(default_url(home))
+    try:
+        decisions = history.graduations.history("ema")
+    finally:
+        history.close()
+    assert [d.from_stage for d in decisions] == ["backtest"]
+    assert decisions[0].metrics["days"] > 0
+    assert decisions[0].metrics["parity"].startswith("parity holds")
+    code, refused = run("backtest", "nope", "--deployment", str(deployment), "--from", start)
+    assert code != 0
+    assert "no graduating play called 'nope'" in refused

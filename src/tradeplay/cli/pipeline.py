@@ -11,7 +11,8 @@ import typer
 from rich.markup import escape
 
 from tradeplay import services
-from tradeplay.cli._shell import friendly, out, settings_of
+from tradeplay.cli._shell import friendly, out, parse_time, settings_of
+from tradeplay.domain.values import utc_from_ms
 from tradeplay.runtime.supervisor import SystemClock
 
 pipeline_app = typer.Typer(
@@ -38,7 +39,7 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
         place = standing.placement
         out.print(
             f"[bold]{escape(place.play)}[/]  {place.stage}  {standing.days(clock.now()):.1f} days  "
-            f"share {place.share * 100:g} %"
+            f"share {float(place.share) * 100:g} %"
         )
         last = standing.last
         if last is None:
@@ -59,7 +60,7 @@ def _move(ctx: typer.Context, play: str, reason: str, deployment: Path | None, *
     then = " (flatten it there first)" if decision.flatten else ""
     out.print(
         f"{escape(play)}: {decision.from_stage} → {decision.to_stage}, "
-        f"share {decision.share * 100:g} %{then}"
+        f"share {float(decision.share) * 100:g} %{then}"
     )
 
 
@@ -87,6 +88,38 @@ def pipeline_demote(
     _move(ctx, play, reason, deployment, up=False)
 
 
+@pipeline_app.command("backtest")
+@friendly
+def pipeline_backtest(
+    ctx: typer.Context,
+    play: Annotated[str, typer.Argument(help="The play's name in the deployment.")],
+    deployment: Annotated[
+        Path, typer.Option("--deployment", help="Deployment file the play graduates in.")
+    ],
+    start: Annotated[
+        str,
+        typer.Option("--from", help="Out-of-sample start (UTC): bars the play was not tuned on."),
+    ],
+    until: Annotated[
+        str, typer.Option(help="End (UTC, exclusive); the data's end if left out.")
+    ] = "",
+) -> None:
+    """Judge a play in the backtest stage on stored data it was not tuned on."""
+    decision = services.pipeline_backtest(
+        settings_of(ctx),
+        deployment,
+        os.environ,
+        SystemClock(),
+        play=play,
+        out_of_sample_from=utc_from_ms(parse_time(start, "--from")),
+        until=utc_from_ms(parse_time(until, "--until")) if until else None,
+    )
+    out.print(
+        f"{escape(play)}: {decision.action}, {decision.from_stage} → {decision.to_stage}: "
+        f"{escape(decision.reason)}"
+    )
+
+
 @pipeline_app.command("history")
 @friendly
 def pipeline_history(
@@ -94,7 +127,7 @@ def pipeline_history(
 ) -> None:
     """Every decision about a play, oldest first, with its reason."""
     for decision in services.pipeline_history(settings_of(ctx), play, SystemClock()):
-        share = "" if decision.share is None else f", share {decision.share * 100:g} %"
+        share = "" if decision.share is None else f", share {float(decision.share) * 100:g} %"
         out.print(
             f"{decision.decided_at:%Y-%m-%d %H:%M} UTC  {decision.verdict}  "
             f"{decision.from_stage} → {decision.to_stage}{share}: {escape(decision.reason)}"

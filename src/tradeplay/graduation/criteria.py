@@ -101,6 +101,7 @@ DEFAULT_CRITERIA: Final[dict[Stage, Criteria]] = {
         max_fee_excess_percent=25,
         max_drawdown_percent=15,
     ),
-    Stage.LIVE: Criteria(max_drawdown_percent=20),
+    Stage.LIVE: Criteria(min_days=7, min_trades=10, max_drawdown_percent=20),
 }
-"""Per stage; the top stage has only limits (there is nothing to be promoted to)."""
+"""Per stage. In the top stage the proofs pace the capital ramp: each step needs a record of
+their length at the share before it."""

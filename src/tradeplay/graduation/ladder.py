@@ -53,6 +53,11 @@ class Ladder(BaseModel):
     venue_fill_tolerance_bps: Decimal = Field(default=Decimal(5), ge=0)
     """How far a venue's fill price may stray from the replay's in the parity gate (stages
     whose fills come from the local simulator are held to exact equality)."""
+    environments: dict[Stage, str] = Field(default_factory=dict)
+    """The deployment environment each running stage trades in; a stage left out runs in the
+    one environment of its kind (``live_pilot`` and ``live``: the ``live`` one)."""
+    evaluate_every_minutes: int = Field(default=60, gt=0)
+    """How often, in market time, a running play's record is judged (each one is stored)."""
 
     @field_validator("criteria", mode="before")
     @classmethod
@@ -87,6 +92,11 @@ class Ladder(BaseModel):
     def above(self, stage: Stage) -> Stage | None:
         index = self.stages.index(stage)
         return self.stages[index + 1] if index + 1 < len(self.stages) else None
+
+    @property
+    def running(self) -> tuple[Stage, ...]:
+        """The stages a deployment runs (the backtest stage is judged from a backtest)."""
+        return tuple(stage for stage in self.stages if stage is not Stage.BACKTEST)
 
     def entry_share(self, stage: Stage) -> Decimal:
         """The capital share a play starts a stage with."""
@@ -169,7 +179,7 @@ def _ramp(placement: Placement, evaluation: Evaluation, ladder: Ladder) -> Decis
     """At the top: one more step of capital when the record keeps proving itself."""
     higher = [share for share in ladder.ramp if share > placement.share]
     if higher and not evaluation.failed:
-        why = f"proven with {placement.share * 100:g} % of the capital"
+        why = f"proven with {float(placement.share) * 100:g} % of the capital"
         return _decision(placement, Action.RAMP, placement.stage, higher[0], why)
     held: str | Evaluation = "trading the full capital" if not higher else evaluation
     return _decision(placement, Action.HOLD, placement.stage, placement.share, held)

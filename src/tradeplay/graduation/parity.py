@@ -115,6 +115,11 @@ class ParityVerdict:
     bars: int
     orders: int
     fills: int
+    fees_expected: Decimal = Decimal(0)
+    """The fees the replay paid on the stage's bars: what the simulator expected."""
+    slippage_bps: float | None = None
+    """Mean of how much worse than the replay's each stage fill was, in basis points of the
+    replay's price (fills paired in order; ``None`` without fills on both sides)."""
 
     @property
     def passed(self) -> bool:
@@ -142,11 +147,8 @@ def check_parity(
         key=lambda o: int(o.client_order_id.rpartition("-")[2]),
     )
     replayed_orders = [SentOrder.of(o) for o in own]
-    replayed_fills = [
-        TakenFill.of(f)
-        for f in result.fills
-        if Origin.of(f.client_order_id) is not Origin.END_OF_DATA
-    ]
+    fills = [f for f in result.fills if Origin.of(f.client_order_id) is not Origin.END_OF_DATA]
+    replayed_fills = [TakenFill.of(f) for f in fills]
     if divergence is None:
         divergence = _sequence(tape, "orders", replayed_orders, list(tape.orders), _same_order)
     if divergence is None and tape.fills:
@@ -155,7 +157,25 @@ def check_parity(
             return _close_fill(a, b, tape, fill_price_tolerance_bps)
 
         divergence = _sequence(tape, "fills", replayed_fills, list(tape.fills), same_fill)
-    return ParityVerdict(divergence, len(tape.signals), len(tape.orders), len(tape.fills))
+    return ParityVerdict(
+        divergence,
+        len(tape.signals),
+        len(tape.orders),
+        len(tape.fills),
+        fees_expected=sum((f.fee for f in fills), Decimal(0)),
+        slippage_bps=_slippage_bps(replayed_fills, tape.fills),
+    )
+
+
+def _slippage_bps(replayed: Sequence[TakenFill], stage: Sequence[TakenFill]) -> float | None:
+    paired = list(zip(replayed, stage, strict=False))
+    if not paired:
+        return None
+    worse = [
+        float((theirs.price - mine.price) * mine.side.sign * _BPS / mine.price)
+        for mine, theirs in paired
+    ]
+    return sum(worse) / len(worse)
 
 
 def _backtest(tape: StageTape) -> Backtest:

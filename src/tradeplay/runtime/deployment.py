@@ -18,9 +18,14 @@
         capital: 500
     plays:
       - play: plays/ema_cross.yaml       # relative to this file
-        environments: all                # one name, a list, or all
+        environments: all                # one name, a list, all, or pipeline
         capital_share: 0.5               # of each environment's capital
     limits: {max_daily_loss_percent: 8}  # across all environments
+    pipeline: {live_approval: automatic} # the graduation ladder (see tradeplay.graduation)
+
+A play whose ``environments`` is ``pipeline`` graduates: it runs in every environment of the
+ladder's running stages, trading only in the one of its current stage (each stage's
+environment is the one of its kind, or as ``pipeline.environments`` names it).
 
 Risk limits, each off when left out. An environment's ``risk`` holds every one; ``limits``
 (all environments together) holds those that measure a group of pairs:
@@ -37,7 +42,7 @@ max_trade_risk_percent     (environment only) risk to the stop, % of the play's 
 max_symbol_exposure        (environment only) one symbol's value / the play's equity
 =========================  ========================================================
 
-``all`` is not a name an environment may take: it means every environment.
+``all`` and ``pipeline`` are not names an environment may take.
 
 ``${VAR}`` anywhere is replaced by the variable's value (a missing one is an error naming the
 field and line); an API key or secret must be such a reference, so secrets never live in the
@@ -63,7 +68,7 @@ from pydantic_core import ErrorDetails
 
 from tradeplay.domain.values import to_decimal
 from tradeplay.engine.risk import RiskLimits
-from tradeplay.graduation import Ladder
+from tradeplay.graduation import Ladder, Stage
 from tradeplay.play.document import Document, dotted, read_document
 from tradeplay.play.document import Path as FieldPath
 from tradeplay.play.errors import PlayFileError, Problem
@@ -85,6 +90,8 @@ SCHEMA_VERSION: Final = 1
 _REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME: Final = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SECRETS: Final = ("api_key", "api_secret")
+PIPELINE: Final = "pipeline"
+"""A play's ``environments``: the environment of its stage on the graduation ladder."""
 
 
 class DeploymentFileError(PlayFileError):
@@ -214,10 +221,46 @@ class Deployment:
         return path if path.is_absolute() else self.source.parent / path
 
     def environments_of(self, spec: PlaySpec) -> tuple[str, ...]:
-        """The environments ``spec`` runs in, ``all`` spelled out (in file order)."""
+        """The environments ``spec`` runs in, ``all`` and ``pipeline`` spelled out (in file
+        order)."""
         if spec.environments == ("all",):
             return tuple(self.model.environments)
+        if spec.environments == (PIPELINE,):
+            stages = {self.stage_environment(stage) for stage in self.model.pipeline.running}
+            return tuple(name for name in self.model.environments if name in stages)
         return spec.environments
+
+    def graduates(self, spec: PlaySpec) -> bool:
+        return spec.environments == (PIPELINE,)
+
+    def live_safety_above(self, stage: Stage) -> bool:
+        """Whether a play may leave ``stage`` upwards as far as live safety goes: unless the
+        stage above is live, yes; into live, only if its environment limits the drawdown and
+        the daily loss."""
+        above = self.model.pipeline.above(stage)
+        if above is None or not above.is_live:
+            return True
+        risk = self.model.environments[self.stage_environment(above)].risk
+        return risk.max_drawdown_percent is not None and risk.max_daily_loss_percent is not None
+
+    def stage_environment(self, stage: Stage) -> str:
+        """The environment ``stage`` trades in. :class:`ValueError` when none or several."""
+        named = self.model.pipeline.environments.get(stage)
+        if named is not None:
+            return named
+        kind = _stage_kind(stage)
+        found = [n for n, e in self.model.environments.items() if e.kind is kind]
+        if len(found) != 1:
+            several = f"several ({', '.join(found)})" if found else "none"
+            raise ValueError(
+                f"the {stage} stage runs in the {kind} environment, and there are {several}: "
+                f"name it in pipeline.environments.{stage}"
+            )
+        return found[0]
+
+
+def _stage_kind(stage: Stage) -> RunEnvironment:
+    return RunEnvironment.LIVE if stage.is_live else RunEnvironment(str(stage))
 
 
 def load_deployment(path: Path, environ: Mapping[str, str] | None = None) -> Deployment:
@@ -350,12 +393,13 @@ def _cross_checks(deployment: Deployment, document: Document) -> list[Problem]:
         for name in model.environments
         if not _NAME.match(name)
     ]
-    if "all" in model.environments:
-        problems.append(
-            document.problem(
-                ("environments", "all"), "'all' means every environment: pick another name"
-            )
-        )
+    reserved = {"all": "every environment", PIPELINE: "a play's stage on the ladder"}
+    for word, meaning in reserved.items():
+        if word in model.environments:
+            message = f"'{word}' means {meaning}: pick another name"
+            problems.append(document.problem(("environments", word), message))
+    if any(deployment.graduates(play) for play in model.plays):
+        problems += _stage_checks(deployment, document)
     for name, spec in model.environments.items():
         if (spec.api_key is None) != (spec.api_secret is None):
             problems.append(
@@ -398,10 +442,13 @@ def _play_checks(  # noqa: PLR0917  # the shared tallies of the one pass over th
         )
     names[name] = index
     known = tuple(deployment.model.environments)
-    if spec.environments != ("all",):
+    if spec.environments not in (("all",), (PIPELINE,)):
         for position, env in enumerate(spec.environments):
             if env not in known:
-                message = f"unknown environment {env!r}; expected all or one of {', '.join(known)}"
+                message = (
+                    f"unknown environment {env!r}; expected all, pipeline or one of "
+                    f"{', '.join(known)}"
+                )
                 found.append(document.problem((*where, "environments", position), message))
     symbol = spec.symbol
     if symbol is not None:
@@ -413,6 +460,29 @@ def _play_checks(  # noqa: PLR0917  # the shared tallies of the one pass over th
                     "position per symbol, so each play of an environment needs its own symbol"
                 )
                 found.append(document.problem((*where, "symbol"), message))
+    return found
+
+
+def _stage_checks(deployment: Deployment, document: Document) -> list[Problem]:
+    """Each running stage of the ladder has one environment, of its kind."""
+    model = deployment.model
+    found = []
+    for stage in model.pipeline.running:
+        where: FieldPath = ("pipeline", "environments", str(stage))
+        try:
+            name = deployment.stage_environment(stage)
+        except ValueError as error:
+            found.append(document.problem(where, str(error)))
+            continue
+        spec = model.environments.get(name)
+        if spec is None:
+            known = ", ".join(model.environments)
+            found.append(document.problem(where, f"unknown environment {name!r}; one of {known}"))
+        elif spec.kind is not _stage_kind(stage):
+            message = (
+                f"the {stage} stage needs a {_stage_kind(stage)} environment, {name} is {spec.kind}"
+            )
+            found.append(document.problem(where, message))
     return found
 
 

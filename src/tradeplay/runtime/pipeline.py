@@ -4,7 +4,8 @@
 record in its stage and stores both the decision — with the evaluation's numbers, the
 thresholds they met or missed, the reason and the capital share that follows — and the play's
 new place. An operator's ``promote`` and ``demote`` go through the same records, named as the
-operator's, so the audit trail holds every move whoever made it.
+operator's, so the audit trail holds every move whoever made it. A play demoted out of live
+for a breach goes back into live only with the operator's approval, whatever the setting.
 
 Carrying a decision out — starting the play in its new environment, flattening it where it
 was — is the runtime's part; the pipeline says what to do.
@@ -87,6 +88,14 @@ class Pipeline:
     def placement(self, play: str) -> Placement:
         return _placement(self._stored(play))
 
+    def stored(self, play: str) -> StoredPlacement:
+        """Where ``play`` stands, as stored."""
+        return self._stored(play)
+
+    def find(self, play: str) -> StoredPlacement | None:
+        """Where ``play`` stands, ``None`` if it is not on the ladder."""
+        return self._records.placement(play)
+
     def status(self) -> list[PlayStanding]:
         return [
             PlayStanding(placement, next(reversed(self._records.history(placement.play)), None))
@@ -117,19 +126,36 @@ class Pipeline:
         criteria = self.ladder.criteria[placement.stage]
         has_next = self.ladder.above(placement.stage) is not None
         evaluation = evaluate(record, criteria, has_next=has_next)
+        ladder = self.ladder
+        if self._breached_live(record.play):  # back into live only when the operator says so
+            ladder = ladder.model_copy(update={"live_approval": "operator"})
         decision = decide(
             placement,
             evaluation,
             parity,
-            self.ladder,
+            ladder,
             live_safety=live_safety,
             approved=stored.approved,
         )
         metrics: dict[str, Any] = dict(evaluation.metrics)
+        # The window and share judged, so an audit can rebuild the record and judge it again.
+        metrics["entered_at"] = stored.entered_at.isoformat()
+        metrics["as_of_ms"] = record.as_of_ms
+        metrics["stage_share"] = str(stored.share)
+        metrics["live_approval"] = ladder.live_approval
         if parity is not None:
             metrics["parity"] = parity.describe()
         self._apply(decision, metrics, evaluation.thresholds(), stored)
         return decision
+
+    def _breached_live(self, play: str) -> bool:
+        """Whether ``play``'s last move was a demotion out of a live stage."""
+        moves = [d for d in self._records.history(play) if d.from_stage != d.to_stage]
+        return (
+            bool(moves)
+            and moves[-1].verdict == Action.DEMOTE
+            and Stage(moves[-1].from_stage).is_live
+        )
 
     def promote(self, play: str, reason: str) -> Decision:
         """The operator moves ``play`` one stage up (into live: this is the approval)."""
@@ -189,11 +215,12 @@ class Pipeline:
         moved = decision.to_stage is not decision.from_stage
         if not moved and decision.share == stored.share:
             return
+        # A new stage, or a new share of the capital, starts a new record.
         self._records.place(
             StoredPlacement(
                 play=decision.play,
                 stage=str(decision.to_stage),
-                entered_at=now if moved else stored.entered_at,
+                entered_at=now,
                 share=decision.share,
                 # An operator's promotion into live is the approval; any move resets it.
                 approved=False,

@@ -43,10 +43,11 @@ from numpy.typing import NDArray
 from tradeplay import notify
 from tradeplay.domain.errors import InvalidTransitionError, TradeplayError
 from tradeplay.notify import EventBus, Health
-from tradeplay.ports import Clock
+from tradeplay.ports import Clock, Exchange
 from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.emergency import OPERATOR_PANIC, EmergencyProtocol
 from tradeplay.runtime.environment import EnvironmentConnection
+from tradeplay.runtime.graduating import Graduation
 from tradeplay.runtime.guard import EnvironmentGuard, GuardedMarket
 from tradeplay.runtime.market_data import MarketData, StreamHealth
 from tradeplay.runtime.pairs import Pair, PairKey, account_credentials, pairs_of
@@ -62,6 +63,8 @@ __all__ = ["Supervisor", "SupervisorOptions", "SystemClock"]
 log = structlog.get_logger(__name__)
 
 _S = DeploymentState
+_FLATTEN_WAIT_S = 30.0
+"""How long a pipeline move waits for a pair's orders to be cancelled and its close sent."""
 
 
 class SystemClock:
@@ -109,11 +112,19 @@ class Supervisor:
         self.protocol = EmergencyProtocol(self.book, records, bus, clock, self._halt)
         self.market_data = MarketData(on_health=self._stream_health)
         """The bars every environment reads, shared where the source is the same."""
+        self.guards: dict[PairKey, EnvironmentGuard] = {}
+        self.graduation: Graduation | None = None
+        """The pipeline of the plays that graduate (``environments: pipeline``), if any."""
+        if any(deployment.graduates(spec) for spec in deployment.model.plays):
+            local = {n: e.kind.local_fills for n, e in deployment.model.environments.items()}
+            self.graduation = Graduation(deployment, records, self.pairs, self, local_fills=local)
 
     # -- start and stop ----------------------------------------------------------------------
 
     def start(self) -> None:
         """Register every pair, then start each environment; one that fails is stopped alone."""
+        if self.graduation is not None:
+            self.graduation.place()  # before any pair trades: each trades in its stage only
         for pair in self.pairs:
             self.records.deployments.register(
                 pair.key.environment,
@@ -160,6 +171,9 @@ class Supervisor:
                 self._applied[pair.key] = _S.EMERGENCY
             elif self._move(pair, _S.RUNNING):
                 self._publish(notify.DeploymentStarted, pair)
+                parked = self._parked(pair.key)
+                if parked is not None and self._move(pair, _S.PAUSED, parked):
+                    self._publish(notify.DeploymentPaused, pair, reason=parked)
 
     def _state(self, pair: Pair) -> DeploymentState | None:
         stored = self.records.deployments.get(pair.key.environment, pair.key.play)
@@ -207,8 +221,27 @@ class Supervisor:
             run_token=self._token,
             reconciled=(lambda: True) if recovery is None else recovery.agreed,
         )
+        self.guards[pair.key] = guard
+        if self.graduation is not None:
+            self.graduation.warmed(pair.key, history)
+            if self._parked(pair.key) is not None:
+                worker.pause()
+            elif pair.key in self.graduation.pairs:
+                self._allot(pair.key, recorded.exchange, self.graduation.capital(pair.key))
         worker.start(history)
         self.workers[pair.key] = worker
+
+    def _parked(self, key: PairKey) -> str | None:
+        return None if self.graduation is None else self.graduation.parked(key)
+
+    def _allot(self, key: PairKey, account: Exchange, capital: Decimal) -> None:
+        """Size ``key``'s engine from ``capital`` of its shared venue ``account`` (a local
+        account is funded with its pair's capital already)."""
+        guard = self.guards[key]
+        if self.connections[key.environment].kind.local_fills:
+            return
+        wallet = account.account().wallet_balance
+        guard.scale = min(Decimal(1), capital / wallet) if wallet > 0 else Decimal(1)
 
     def _fail_environment(self, name: str, pairs: list[Pair], reason: str) -> None:
         for pair in pairs:
@@ -280,6 +313,11 @@ class Supervisor:
                 self._applied[key] = stored.state
             self._apply(worker, stored.state, stored.reason)
         self.watch_equity()
+        if self.graduation is not None:
+            try:
+                self.graduation.judge_due()
+            except TradeplayError:
+                log.exception("pipeline_judgement_failed")
 
     def _apply(self, worker: PairWorker, state: DeploymentState, reason: str) -> None:
         pair = worker.pair
@@ -287,6 +325,8 @@ class Supervisor:
         if state is _S.PAUSED:
             worker.pause()
             self._publish(notify.DeploymentPaused, pair, reason=reason)
+        elif state is _S.RUNNING and (parked := self._parked(pair.key)) is not None:
+            self._move(pair, _S.PAUSED, parked)  # the pipeline decides where a play trades
         elif state is _S.RUNNING:
             self.book.resume(pair.key.environment)
             worker.resume()
@@ -370,7 +410,11 @@ class Supervisor:
 
     def _bar(self, pair: Pair, row: NDArray[np.float64]) -> None:
         worker = self.workers.get(pair.key)
-        if worker is not None:
+        if worker is None:
+            return
+        if self.graduation is not None:
+            self.graduation.bar(pair.key, row, lambda: worker.bar(row))
+        else:
             worker.bar(row)
 
     def _stepped(self, pair: Pair, step: BarStep) -> None:
@@ -380,6 +424,8 @@ class Supervisor:
             position = worker.market.exchange.position(pair.symbol)
             environment = pair.key.environment
             self.records.post(lambda records: records.positions.save(environment, position))
+        if self.graduation is not None:
+            self.graduation.stepped(pair.key, step)
         self.options.on_step(pair, step)
 
     def _health(self, pair: Pair, health: Health, detail: str, crashes: int) -> None:
@@ -417,6 +463,30 @@ class Supervisor:
                 detail=report.detail,
             )
         )
+
+    # -- the pipeline's hands (see tradeplay.runtime.graduating) -----------------------------
+
+    def park(self, key: PairKey, reason: str, *, flatten: bool) -> str:
+        worker = self.workers.get(key)
+        if worker is None:
+            return "not running"
+        done = "paused"
+        if flatten:
+            done = worker.panic().result(timeout=_FLATTEN_WAIT_S)
+        worker.pause()
+        if self._move(worker.pair, _S.PAUSED, reason):
+            self._publish(notify.DeploymentPaused, worker.pair, reason=reason)
+        return done
+
+    def activate(self, key: PairKey, capital: Decimal, reason: str) -> None:
+        worker = self.workers.get(key)
+        if worker is None:
+            log.error("pipeline_pair_not_running", pair=str(key))
+            return
+        self._allot(key, worker.market.exchange, capital)
+        if self._move(worker.pair, _S.RUNNING, reason):
+            worker.resume(afresh=True)
+            self._publish(notify.DeploymentResumed, worker.pair)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 
 _STOP: Final = "stop"
 _RESUME: Final = "resume"
+_AFRESH: Final = "afresh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,9 +130,11 @@ class PairWorker:
     def pause(self) -> None:
         self.trading = False
 
-    def resume(self) -> None:
-        """Trade again from the next bar; a pair halted by crashes is rebuilt first."""
-        self._inbox.put(_RESUME)
+    def resume(self, *, afresh: bool = False) -> None:
+        """Trade again from the next bar; a pair halted by crashes is rebuilt first, and so
+        is every pair resumed ``afresh`` (its engine forgets its limits' state: a pipeline
+        stage starts a new record with new capital)."""
+        self._inbox.put(_AFRESH if afresh else _RESUME)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._inbox.put(_STOP)
@@ -156,6 +159,8 @@ class PairWorker:
             if isinstance(item, str):
                 if item == _STOP:
                     return
+                if item == _AFRESH:
+                    self.broken = True
                 self._resume()
                 continue
             self._seen.append(item)

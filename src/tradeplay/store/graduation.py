@@ -4,7 +4,7 @@ the thresholds it was measured against and the reason."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -16,9 +16,18 @@ from tradeplay.domain.values import require_utc
 from tradeplay.store import _json
 from tradeplay.store._transaction import Begin
 from tradeplay.store._upsert import insert_once, upsert
-from tradeplay.store.schema import graduation_decisions, pipeline_placements
+from tradeplay.store.schema import graduation_decisions, pipeline_placements, stage_bars
 
-__all__ = ["GraduationDecision", "GraduationRecords", "StoredPlacement"]
+__all__ = ["GraduationDecision", "GraduationRecords", "StageBar", "StoredPlacement"]
+
+
+@dataclass(frozen=True, slots=True)
+class StageBar:
+    """A bar a play saw in a stage: ``row`` is (open ms, open, high, low, close, volume);
+    ``signals`` the rules that fired on it, or ``None`` for a warm-up bar (not traded)."""
+
+    row: tuple[float, float, float, float, float, float]
+    signals: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +113,53 @@ class GraduationRecords:
                 share=row.share,
             )
             for row in rows
+        ]
+
+    # -- stage bars ------------------------------------------------------------------------
+
+    def add_bars(self, play: str, entered_at: datetime, bars: Sequence[StageBar]) -> None:
+        """Keep ``bars`` of ``play``'s stage entered at ``entered_at`` (one seen twice, as
+        after a restart, is kept once)."""
+        key = ("play", "entered_at", "open_ms")
+        with self._begin() as connection:
+            for bar in bars:
+                ms, open_, high, low, close, volume = bar.row
+                row = {
+                    "play": play,
+                    "entered_at": entered_at,
+                    "open_ms": int(ms),
+                    "open": open_,
+                    "high": high,
+                    "low": low,
+                    "close": close,
+                    "volume": volume,
+                    "signals": None
+                    if bar.signals is None
+                    else _json.dump(list(bar.signals), f"stage bar of {play}"),
+                }
+                insert_once(connection, stage_bars, row, key)
+
+    def bars(self, play: str, entered_at: datetime, until_ms: int | None = None) -> list[StageBar]:
+        """The bars of ``play``'s stage entered at ``entered_at``, oldest first (those opened
+        before ``until_ms`` when given)."""
+        table = stage_bars
+        query = (
+            select(table)
+            .where(table.c.play == play, table.c.entered_at == entered_at)
+            .order_by(table.c.open_ms)
+        )
+        if until_ms is not None:
+            query = query.where(table.c.open_ms < until_ms)
+        with self._begin() as connection:
+            rows = connection.execute(query).all()
+        return [
+            StageBar(
+                (float(r.open_ms), r.open, r.high, r.low, r.close, r.volume),
+                None
+                if r.signals is None
+                else tuple(_json.load(r.signals, f"stage bar {r.open_ms} of {play}")),
+            )
+            for r in rows
         ]
 
     # -- placements ------------------------------------------------------------------------

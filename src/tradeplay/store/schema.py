@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Double,
     Float,
     Index,
     Integer,
@@ -224,6 +225,20 @@ pipeline_placements = Table(
     Column("share", ExactDecimal(), nullable=False),
     Column("approved", Boolean(), nullable=False),  # the operator's approval into live
     Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+stage_bars = Table(
+    "stage_bars",
+    metadata,
+    Column("play", String(128), primary_key=True),
+    Column("entered_at", UtcDateTime(), primary_key=True),  # the stage's (its placement's)
+    Column("open_ms", BigInteger(), primary_key=True),
+    Column("open", Double(), nullable=False),
+    Column("high", Double(), nullable=False),
+    Column("low", Double(), nullable=False),
+    Column("close", Double(), nullable=False),
+    Column("volume", Double(), nullable=False),
+    Column("signals", Text(), nullable=True),  # JSON list of the rules fired; NULL: warm-up
 )
 
 api_keys = Table(

@@ -1,0 +1,77 @@
+"""The ladder's backtest stage: a graduating play judged on stored bars it was not tuned on.
+
+``tradeplay pipeline backtest PLAY --from DATE`` backtests the play on the best stored data for
+its symbol and timeframe, trading only from ``DATE`` on (the bars before warm its features up,
+see :func:`~tradeplay.graduation.records.backtest_out_of_sample`), and judges that record
+against the backtest stage's criteria. The backtest is its own replay, so its parity holds by
+construction. A running deployment carries a promotion out at its next poll.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from tradeplay.backtesting import choose_dataset
+from tradeplay.data.resample import resample
+from tradeplay.data.store import CandleStore, DatasetKey
+from tradeplay.domain.errors import InputError
+from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.graduation import Decision, Stage
+from tradeplay.graduation.parity import ParityVerdict
+from tradeplay.graduation.records import backtest_out_of_sample
+from tradeplay.play import load_play
+from tradeplay.reports.model import DataLabel
+from tradeplay.runtime.deployment import Deployment, play_name
+from tradeplay.runtime.pipeline import Pipeline
+
+__all__ = ["judge_backtest_stage"]
+
+
+def judge_backtest_stage(
+    pipeline: Pipeline,
+    deployment: Deployment,
+    play: str,
+    store: CandleStore,
+    *,
+    out_of_sample_from: datetime,
+    until: datetime | None = None,
+) -> Decision:
+    """Judge ``play`` (a graduating play of ``deployment`` in the backtest stage) on the
+    stored bars from ``out_of_sample_from`` (to ``until``); the decision, stored."""
+    specs = {play_name(deployment, spec): spec for spec in deployment.model.plays}
+    spec = specs.get(play)
+    if spec is None or not deployment.graduates(spec):
+        graduating = [name for name, s in specs.items() if deployment.graduates(s)]
+        raise InputError(
+            f"{deployment.source}: no graduating play called {play!r} (graduating: "
+            f"{', '.join(graduating) or 'none; give a play environments: pipeline'})"
+        )
+    placement = pipeline.find(play) or pipeline.enter(play)
+    if placement.stage != Stage.BACKTEST:
+        raise InputError(f"{play} stands in {placement.stage}: the backtest stage is behind it")
+    compiled = load_play(deployment.play_path(spec))
+    symbol = spec.symbol or compiled.play.instruments[0]
+    timeframe = compiled.play.timeframe
+    dataset = choose_dataset(store, symbol, timeframe)
+    key = dataset.key
+    assert key.timeframe is not None  # choose_dataset picks candle datasets only
+    until_ms = None if until is None else int(until.timestamp() * 1000)
+    candles = resample(store.load_candles(key, None, until_ms), key.timeframe, timeframe)
+    funding_key = DatasetKey(key.exchange, key.symbol, None)
+    funding = (
+        store.load_funding(key.exchange, symbol, None, until_ms)
+        if store.exists(funding_key)
+        else None
+    )
+    result, record = backtest_out_of_sample(
+        compiled,
+        bybit_linear(symbol),
+        candles,
+        out_of_sample_from=out_of_sample_from,
+        data=DataLabel(str(key), generated=dataset.generated),
+        funding=funding,
+    )
+    record = replace(record, play=play)  # the name the deployment gives it, not the file's
+    parity = ParityVerdict(None, record.equity.size, len(result.orders), len(result.fills))
+    return pipeline.judge(record, parity, live_safety=deployment.live_safety_above(Stage.BACKTEST))

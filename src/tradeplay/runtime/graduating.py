@@ -1,0 +1,389 @@
+"""The graduation pipeline carried out in a running deployment.
+
+A play whose ``environments`` is ``pipeline`` has a pair in the environment of every running
+stage of the ladder, but trades only in its **current stage's**: the others are *parked* —
+paused, taking bars so their features stay warm, sending nothing. What the active pair sees
+and does is the stage's record:
+
+* its **tape** — the bars it traded and the rules that fired on each, after the bars it warmed
+  up on — is stored as it goes (:meth:`GraduationRecords.add_bars`);
+* its orders and fills are the deployment's ordinary records of that environment and symbol.
+
+Every ``evaluate_every_minutes`` of market time :meth:`Graduation.judge_due` rebuilds the
+stage's record from the store (:func:`stage_evidence`, the same function an audit re-runs),
+replays the tape through the backtester (the parity gate, which also gives the fees and
+prices the simulator expected), and lets :class:`~tradeplay.runtime.pipeline.Pipeline`
+decide and store the decision. A move is carried out here:
+
+1. the play is **flattened** where it was — its orders cancelled, its position closed — and
+   parked there (a play changes environment or capital flat: nothing is left behind that no
+   engine manages);
+2. its pair in the new stage's environment is given the stage's capital share and trades from
+   the next bar, its tape starting with the bars it warmed up on.
+
+Market time is the clock: a stage's days are the days of bars its play traded, so a replay
+faster than real time graduates as real time would.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+import structlog
+from numpy.typing import NDArray
+
+from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.domain.values import ClientOrderId, utc_from_ms
+from tradeplay.graduation import Decision, Stage, StageRecord
+from tradeplay.graduation.ladder import Action
+from tradeplay.graduation.parity import ParityVerdict, SentOrder, StageTape, TakenFill, check_parity
+from tradeplay.graduation.records import record_of_stage
+from tradeplay.play.evaluate import RULES
+from tradeplay.runtime.deployment import Deployment, play_name
+from tradeplay.runtime.pairs import Pair, PairKey
+from tradeplay.runtime.paper import with_margin_tiers
+from tradeplay.runtime.pipeline import Pipeline
+from tradeplay.runtime.preflight import warm_up_bars
+from tradeplay.runtime.runner import BarStep
+from tradeplay.sim.book import Origin
+from tradeplay.store import Records, StoredPlacement
+from tradeplay.store.graduation import StageBar
+
+__all__ = ["Graduation", "MarketClock", "PairHands", "StageEvidence", "stage_evidence"]
+
+log = structlog.get_logger(__name__)
+
+_NOT_THE_RUNTIMES = ("panic-", "rcv-")
+"""Order ids the runtime itself gives (a panic's close, a recovery's): not the play's orders."""
+
+
+class MarketClock:
+    """The time of the newest bar close a graduating play saw: the pipeline's clock (before
+    the first bar, the wall clock)."""
+
+    def __init__(self) -> None:
+        self.ms = 0
+
+    def now(self) -> datetime:
+        return utc_from_ms(self.ms) if self.ms else datetime.now(UTC)
+
+
+class PairHands(Protocol):
+    """What the pipeline asks of the supervisor running the pairs."""
+
+    def park(self, key: PairKey, reason: str, *, flatten: bool) -> str:
+        """Stop ``key`` trading (cancel and close first when ``flatten``); what was done."""
+        ...
+
+    def activate(self, key: PairKey, capital: Decimal, reason: str) -> None:
+        """Let ``key`` trade from its next bar with ``capital``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StageEvidence:
+    """A stage's record and the parity gate's verdict on its tape."""
+
+    record: StageRecord
+    parity: ParityVerdict
+
+
+def stage_evidence(
+    records: Records,
+    pair: Pair,
+    stage: Stage,
+    placement: StoredPlacement,
+    *,
+    venue_tolerance_bps: Decimal,
+    local_fills: bool,
+    as_of_ms: int | None = None,
+) -> StageEvidence | None:
+    """The record of ``pair`` in ``stage`` since ``placement`` entered it, as stored (up to
+    the bar closing at ``as_of_ms`` when given); ``None`` before it traded a bar."""
+    bar_ms = pair.play.play.timeframe.ms
+    until = None if as_of_ms is None else as_of_ms - bar_ms + 1
+    stored = records.graduations.bars(placement.play, placement.entered_at, until)
+    warm = sum(1 for bar in stored if bar.signals is None)
+    if warm == len(stored):
+        return None
+    rows = np.asarray([bar.row for bar in stored], np.float64)
+    traded = rows[warm:]
+    start, end = utc_from_ms(int(traded[0, 0])), utc_from_ms(int(traded[-1, 0]) + bar_ms)
+    environment = pair.key.environment
+    # The play's fills — its orders', its stop's and target's, a liquidation's — in the bars
+    # traded; the orders its engine sent, up to the last bar's close.
+    fills = [
+        f
+        for f in records.fills.since(environment, start)
+        if f.symbol == pair.symbol and f.time < end and not _runtimes(f.client_order_id)
+    ]
+    sent = records.orders.changed_since(environment, start)
+    orders = sorted(
+        (o for o in sent if o.symbol == pair.symbol and start <= o.created_at <= end),
+        key=lambda o: (o.created_at, o.client_order_id),
+    )
+    orders = [o for o in orders if _engines(o.client_order_id)]
+    capital = pair.capital * placement.share
+    tape = StageTape(
+        play=pair.play,
+        instrument=with_margin_tiers(bybit_linear(pair.symbol)),
+        bars=rows,
+        warm_up=warm,
+        capital=capital,
+        signals=[{rule: rule in (bar.signals or ()) for rule in RULES} for bar in stored[warm:]],
+        orders=[SentOrder.of(o) for o in orders],
+        fills=[TakenFill.of(f) for f in fills] if stage is not Stage.SHADOW else [],
+        funding_rate=Decimal("0.0001"),  # a paper account's (it moves no price or size)
+    )
+    tolerance = Decimal(0) if local_fills else venue_tolerance_bps
+    parity = check_parity(tape, fill_price_tolerance_bps=tolerance)
+    entered_ms = int(placement.entered_at.timestamp() * 1000)
+    record = record_of_stage(
+        placement.play,
+        stage,
+        bars=traded,
+        bar_ms=bar_ms,
+        fills=fills,
+        capital=capital,
+        entered_ms=min(entered_ms, int(traded[0, 0])),
+    )
+    if not local_fills:  # the venue's costs against what the simulator expected
+        paid = sum((f.fee for f in fills), Decimal(0))
+        record = replace(
+            record,
+            slippage_bps=parity.slippage_bps,
+            fees_paid=paid,
+            fees_expected=parity.fees_expected,
+        )
+    return StageEvidence(record, parity)
+
+
+def _engines(link: str | None) -> bool:
+    """Whether ``link`` is the id of an order the play's engine sent."""
+    if link is None or Origin.of(ClientOrderId(link)) is not Origin.USER:
+        return False
+    return not _runtimes(link)
+
+
+def _runtimes(link: str | None) -> bool:
+    """Whether ``link`` is the id of an order the runtime sent itself (a panic's close …)."""
+    return link is not None and link.startswith(_NOT_THE_RUNTIMES)
+
+
+class Graduation:
+    """Each graduating play of a deployment, trading in its stage (see the module docstring)."""
+
+    def __init__(
+        self,
+        deployment: Deployment,
+        records: Records,
+        pairs: Sequence[Pair],
+        hands: PairHands,
+        *,
+        local_fills: Mapping[str, bool],
+    ) -> None:
+        self.ladder = deployment.model.pipeline
+        self.clock = MarketClock()
+        self.pipeline = Pipeline(records.graduations, self.ladder, self.clock)
+        self._deployment = deployment
+        self._records = records
+        self._hands = hands
+        self._local = dict(local_fills)
+        graduating = {
+            play_name(deployment, spec)
+            for spec in deployment.model.plays
+            if deployment.graduates(spec)
+        }
+        self.pairs = {p.key: p for p in pairs if p.key.play in graduating}
+        self._plays = sorted(graduating)
+        self._recent: dict[PairKey, deque[NDArray[np.float64]]] = {
+            key: deque(maxlen=warm_up_bars(pair.play)) for key, pair in self.pairs.items()
+        }
+        self._active: dict[str, tuple[PairKey | None, StoredPlacement | None]] = {}
+        """Per play: the pair trading its stage, and its placement (``None`` until it enters
+        the ladder, at its first pair's first bars)."""
+        self._judged_ms: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # -- where each play trades ---------------------------------------------------------------
+
+    def place(self) -> None:
+        """Note where each graduating play trades, before any pair starts: its stored stage,
+        or the ladder's first for a play new to it (it enters when its pair has warmed up, at
+        that market time; into a backtest stage at once)."""
+        first = self.ladder.stages[0]
+        for play in self._plays:
+            stored = self.pipeline.find(play)
+            if stored is None and first is Stage.BACKTEST:
+                stored = self.pipeline.enter(play, first)
+            stage = first if stored is None else Stage(stored.stage)
+            self._active[play] = (self._key(play, stage), stored)
+
+    def parked(self, key: PairKey) -> str | None:
+        """Why ``key`` does not trade (``None``: it does, or it is not a graduating pair)."""
+        if key not in self.pairs:
+            return None
+        active, stored = self._active[key.play]
+        if active == key:
+            return None
+        stage = self.ladder.stages[0] if stored is None else stored.stage
+        if stage == Stage.BACKTEST:
+            return "in the pipeline at backtest: judge it with `tradeplay pipeline backtest`"
+        return f"in the pipeline at {stage}, parked here"
+
+    def capital(self, key: PairKey) -> Decimal:
+        """What ``key`` trades with: its capital times its stage's share."""
+        pair = self.pairs[key]
+        active, stored = self._active.get(key.play, (None, None))
+        share = stored.share if stored is not None and active == key else Decimal(1)
+        return pair.capital * share
+
+    def _key(self, play: str, stage: Stage) -> PairKey | None:
+        if stage is Stage.BACKTEST:
+            return None  # judged from a backtest: no environment trades it
+        return PairKey(self._deployment.stage_environment(stage), play)
+
+    # -- the tape -----------------------------------------------------------------------------
+
+    def warmed(self, key: PairKey, history: NDArray[np.float64]) -> None:
+        """``key`` starts on ``history``: the warm-up of its stage's tape when it is active."""
+        if key not in self.pairs:
+            return
+        self._recent[key].extend(history)
+        active, stored = self._active[key.play]
+        if active != key:
+            return
+        bar_ms = self.pairs[key].play.play.timeframe.ms
+        self.clock.ms = max(self.clock.ms, int(history[-1, 0]) + bar_ms)
+        if stored is None:
+            stored = self.pipeline.enter(key.play, self.ladder.stages[0])
+            self._active[key.play] = (key, stored)
+        self._begin_tape(key)
+
+    def bar(self, key: PairKey, row: NDArray[np.float64], deliver: Callable[[], None]) -> None:
+        """A closed bar for ``key``, handed on by ``deliver`` under the same lock a move
+        takes, so a tape's warm-up is exactly the bars its pair took before it traded."""
+        if key not in self.pairs:
+            deliver()
+            return
+        with self._lock:
+            self._recent[key].append(row)
+            deliver()
+
+    def stepped(self, key: PairKey, step: BarStep) -> None:
+        active, stored = self._active.get(key.play, (None, None))
+        if key not in self.pairs or active != key or stored is None:
+            return
+        row = next((r for r in reversed(self._recent[key]) if int(r[0]) == step.open_ms), None)
+        if row is None:
+            return
+        fired = tuple(rule for rule, on in step.signals.items() if on)
+        bar = StageBar(_row(row), fired)
+        play, entered = key.play, stored.entered_at
+        self._records.post(lambda records: records.graduations.add_bars(play, entered, [bar]))
+        self.clock.ms = max(self.clock.ms, step.open_ms + self.pairs[key].play.play.timeframe.ms)
+
+    def _begin_tape(self, key: PairKey) -> None:
+        active, stored = self._active[key.play]
+        if active != key or stored is None:
+            return
+        if self._records.graduations.bars(key.play, stored.entered_at):
+            return  # a restart inside the stage: its tape goes on
+        warm = [StageBar(_row(row), None) for row in self._recent[key]]
+        self._records.graduations.add_bars(key.play, stored.entered_at, warm)
+
+    # -- judgements ---------------------------------------------------------------------------
+
+    def judge_due(self) -> list[Decision]:
+        """Judge every play whose last judgement is ``evaluate_every_minutes`` of market time
+        old; carry out what was decided. The decisions taken."""
+        self.follow()
+        every_ms = self.ladder.evaluate_every_minutes * 60_000
+        decided = []
+        for play in self._plays:
+            key, stored = self._active[play]
+            if key is None or stored is None:
+                continue
+            last = self._judged_ms.setdefault(play, int(stored.entered_at.timestamp() * 1000))
+            if self.clock.ms - last < every_ms:
+                continue
+            self._judged_ms[play] = self.clock.ms
+            decision = self.judge(play)
+            if decision is not None:
+                decided.append(decision)
+        return decided
+
+    def follow(self) -> None:
+        """Carry out the moves made outside this process: the operator's ``pipeline promote``
+        or ``demote``, a ``pipeline backtest`` judgement."""
+        for play in self._plays:
+            _key, known = self._active[play]
+            stored = self.pipeline.find(play)
+            if stored is None or known is None:
+                continue
+            if (stored.stage, stored.share, stored.entered_at) != (
+                known.stage,
+                known.share,
+                known.entered_at,
+            ):
+                self._move(play, stored, f"moved to {stored.stage} outside the deployment")
+
+    def evidence(self, play: str, as_of_ms: int | None = None) -> StageEvidence | None:
+        """The current stage's record of ``play`` and its parity verdict, from the store."""
+        key, stored = self._active[play]
+        if key is None or stored is None:
+            return None
+        return stage_evidence(
+            self._records,
+            self.pairs[key],
+            Stage(stored.stage),
+            stored,
+            venue_tolerance_bps=self.ladder.venue_fill_tolerance_bps,
+            local_fills=self._local[key.environment],
+            as_of_ms=as_of_ms,
+        )
+
+    def judge(self, play: str) -> Decision | None:
+        self._records.flush()  # the tape's last bars are in the store
+        found = self.evidence(play, self.clock.ms)
+        if found is None:
+            return None
+        decision = self.pipeline.judge(
+            found.record,
+            found.parity,
+            live_safety=self._deployment.live_safety_above(found.record.stage),
+        )
+        log.info("pipeline_judged", play=play, action=str(decision.action), reason=decision.reason)
+        if decision.action in (Action.PROMOTE, Action.DEMOTE, Action.RAMP):
+            self._carry_out(decision)
+        return decision
+
+    def _carry_out(self, decision: Decision) -> None:
+        reason = f"{decision.action} to {decision.to_stage}: {decision.reason}"
+        self._move(decision.play, self.pipeline.stored(decision.play), reason)
+
+    def _move(self, play: str, stored: StoredPlacement, reason: str) -> None:
+        """``play`` now trades as ``stored`` says: flat where it was, then in its stage."""
+        old, _ = self._active[play]
+        new = self._key(play, Stage(stored.stage))
+        if old is not None:
+            done = self._hands.park(old, reason, flatten=True)
+            log.warning("pipeline_left", pair=str(old), done=done)
+        with self._lock:  # no bar reaches the new pair between its tape's warm-up and its resume
+            self._active[play] = (new, stored)
+            self._judged_ms[play] = self.clock.ms
+            if new is not None:
+                self._begin_tape(new)
+                self._hands.activate(new, self.capital(new), reason)
+
+
+def _row(row: NDArray[np.float64]) -> tuple[float, float, float, float, float, float]:
+    ms, open_, high, low, close, volume = (float(v) for v in row[:6])
+    return ms, open_, high, low, close, volume
