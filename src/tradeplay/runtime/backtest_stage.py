@@ -22,7 +22,8 @@ from tradeplay.graduation.parity import ParityVerdict
 from tradeplay.graduation.records import backtest_out_of_sample
 from tradeplay.play import load_play
 from tradeplay.reports.model import DataLabel
-from tradeplay.runtime.deployment import Deployment, play_name
+from tradeplay.runtime.deployment import Deployment
+from tradeplay.runtime.deployment_checks import play_name
 from tradeplay.runtime.pipeline import Pipeline
 
 __all__ = ["judge_backtest_stage"]

@@ -73,6 +73,7 @@ from tradeplay.play.document import Document, dotted, read_document
 from tradeplay.play.document import Path as FieldPath
 from tradeplay.play.errors import PlayFileError, Problem
 from tradeplay.play.sections import Money, Section, Text, Whole, custom, shown
+from tradeplay.runtime.deployment_checks import PIPELINE, cross_checks, stage_kind
 from tradeplay.runtime.live import RunEnvironment
 
 __all__ = [
@@ -88,10 +89,7 @@ __all__ = [
 
 SCHEMA_VERSION: Final = 1
 _REFERENCE: Final = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_NAME: Final = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _SECRETS: Final = ("api_key", "api_secret")
-PIPELINE: Final = "pipeline"
-"""A play's ``environments``: the environment of its stage on the graduation ladder."""
 
 
 class DeploymentFileError(PlayFileError):
@@ -248,7 +246,7 @@ class Deployment:
         named = self.model.pipeline.environments.get(stage)
         if named is not None:
             return named
-        kind = _stage_kind(stage)
+        kind = stage_kind(stage)
         found = [n for n, e in self.model.environments.items() if e.kind is kind]
         if len(found) != 1:
             several = f"several ({', '.join(found)})" if found else "none"
@@ -257,10 +255,6 @@ class Deployment:
                 f"name it in pipeline.environments.{stage}"
             )
         return found[0]
-
-
-def _stage_kind(stage: Stage) -> RunEnvironment:
-    return RunEnvironment.LIVE if stage.is_live else RunEnvironment(str(stage))
 
 
 def load_deployment(path: Path, environ: Mapping[str, str] | None = None) -> Deployment:
@@ -292,7 +286,7 @@ def read_deployment(text: str, path: Path, environ: Mapping[str, str]) -> Deploy
         found = dict.fromkeys(_problem(item, document) for item in items)
         raise DeploymentFileError(source, sorted(found, key=_line)) from None
     deployment = Deployment(path, model)
-    problems = _cross_checks(deployment, document)
+    problems = cross_checks(deployment, document)
     if problems:
         raise DeploymentFileError(source, problems)
     return deployment
@@ -384,107 +378,3 @@ def _problem(item: ErrorDetails, document: Document) -> Problem:
         text = item["msg"].removeprefix("Value error, ")
         message = text[:1].lower() + text[1:]
     return Problem(dotted(path), message, document.line(path))
-
-
-def _cross_checks(deployment: Deployment, document: Document) -> list[Problem]:
-    model = deployment.model
-    problems = [
-        document.problem(("environments", name), "names are 1 to 32 of a-z, 0-9, '_' or '-'")
-        for name in model.environments
-        if not _NAME.match(name)
-    ]
-    reserved = {"all": "every environment", PIPELINE: "a play's stage on the ladder"}
-    for word, meaning in reserved.items():
-        if word in model.environments:
-            message = f"'{word}' means {meaning}: pick another name"
-            problems.append(document.problem(("environments", word), message))
-    if any(deployment.graduates(play) for play in model.plays):
-        problems += _stage_checks(deployment, document)
-    for name, spec in model.environments.items():
-        if (spec.api_key is None) != (spec.api_secret is None):
-            problems.append(
-                document.problem(("environments", name), "give both api_key and api_secret")
-            )
-        if spec.credentials is not None and spec.api_key is not None:
-            problems.append(
-                document.problem(
-                    ("environments", name, "credentials"),
-                    "give either a stored key (credentials) or api_key / api_secret, not both",
-                )
-            )
-    symbols: dict[tuple[str, str], str] = {}
-    names: dict[str, int] = {}
-    for index, play in enumerate(model.plays):
-        problems += _play_checks(deployment, document, index, play, symbols, names)
-    return problems
-
-
-def _play_checks(  # noqa: PLR0917  # the shared tallies of the one pass over the plays
-    deployment: Deployment,
-    document: Document,
-    index: int,
-    spec: PlaySpec,
-    symbols: dict[tuple[str, str], str],
-    names: dict[str, int],
-) -> list[Problem]:
-    where: FieldPath = ("plays", index)
-    found = []
-    if not deployment.play_path(spec).is_file():
-        found.append(
-            document.problem((*where, "play"), f"no play file at {deployment.play_path(spec)}")
-        )
-    name = play_name(deployment, spec)
-    if name in names:
-        found.append(
-            document.problem(
-                (*where, "name"), f"the name {name!r} is already used by plays[{names[name]}]"
-            )
-        )
-    names[name] = index
-    known = tuple(deployment.model.environments)
-    if spec.environments not in (("all",), (PIPELINE,)):
-        for position, env in enumerate(spec.environments):
-            if env not in known:
-                message = (
-                    f"unknown environment {env!r}; expected all, pipeline or one of "
-                    f"{', '.join(known)}"
-                )
-                found.append(document.problem((*where, "environments", position), message))
-    symbol = spec.symbol
-    if symbol is not None:
-        for env in deployment.environments_of(spec):
-            other = symbols.setdefault((env, symbol), name)
-            if other != name:
-                message = (
-                    f"{name} and {other} both trade {symbol} in {env}: one account holds one "
-                    "position per symbol, so each play of an environment needs its own symbol"
-                )
-                found.append(document.problem((*where, "symbol"), message))
-    return found
-
-
-def _stage_checks(deployment: Deployment, document: Document) -> list[Problem]:
-    """Each running stage of the ladder has one environment, of its kind."""
-    model = deployment.model
-    found = []
-    for stage in model.pipeline.running:
-        where: FieldPath = ("pipeline", "environments", str(stage))
-        try:
-            name = deployment.stage_environment(stage)
-        except ValueError as error:
-            found.append(document.problem(where, str(error)))
-            continue
-        spec = model.environments.get(name)
-        if spec is None:
-            known = ", ".join(model.environments)
-            found.append(document.problem(where, f"unknown environment {name!r}; one of {known}"))
-        elif spec.kind is not _stage_kind(stage):
-            message = (
-                f"the {stage} stage needs a {_stage_kind(stage)} environment, {name} is {spec.kind}"
-            )
-            found.append(document.problem(where, message))
-    return found
-
-
-def play_name(deployment: Deployment, spec: PlaySpec) -> str:
-    return spec.name or deployment.play_path(spec).stem

@@ -46,7 +46,8 @@ from tradeplay.graduation.ladder import Action
 from tradeplay.graduation.parity import ParityVerdict, SentOrder, StageTape, TakenFill, check_parity
 from tradeplay.graduation.records import record_of_stage
 from tradeplay.play.evaluate import RULES
-from tradeplay.runtime.deployment import Deployment, play_name
+from tradeplay.runtime.deployment import Deployment
+from tradeplay.runtime.deployment_checks import play_name
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.paper import with_margin_tiers
 from tradeplay.runtime.pipeline import Pipeline

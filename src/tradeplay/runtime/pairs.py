@@ -17,7 +17,8 @@ from tradeplay.domain.values import Symbol
 from tradeplay.engine.risk import RiskLimits
 from tradeplay.play import load_play
 from tradeplay.play.compiler import CompiledPlay
-from tradeplay.runtime.deployment import Deployment, EnvironmentSpec, play_name
+from tradeplay.runtime.deployment import Deployment, EnvironmentSpec
+from tradeplay.runtime.deployment_checks import play_name
 from tradeplay.runtime.live import credentials_for
 from tradeplay.store.keys import KeyRing
 from tradeplay.venues.bybit.config import BybitCredentials

@@ -20,6 +20,10 @@ An environment that fails to start (preflight, keys) is stopped alone, with the 
 others run. A pair whose engine keeps crashing, and every pair of a panicked environment, go
 to ``emergency`` and stay there — across a restart too — until the operator resumes them.
 
+A play that graduates (``environments: pipeline``) has a pair in every stage's environment
+but trades only in its stage's; :mod:`tradeplay.runtime.graduating` judges it each poll and
+moves it through :meth:`Supervisor.park` and :meth:`Supervisor.activate`.
+
 Every pair's engine trades through an :class:`~tradeplay.runtime.guard.EnvironmentGuard`: the
 limits of its environment and of the whole deployment, kept in one shared
 :class:`~tradeplay.runtime.safety.RiskBook`. Each poll snapshots every environment's equity
@@ -41,7 +45,7 @@ import structlog
 from numpy.typing import NDArray
 
 from tradeplay import notify
-from tradeplay.domain.errors import InvalidTransitionError, TradeplayError
+from tradeplay.domain.errors import TradeplayError
 from tradeplay.notify import EventBus, Health
 from tradeplay.ports import Clock, Exchange
 from tradeplay.runtime.deployment import Deployment
@@ -49,6 +53,7 @@ from tradeplay.runtime.emergency import OPERATOR_PANIC, EmergencyProtocol
 from tradeplay.runtime.environment import EnvironmentConnection
 from tradeplay.runtime.graduating import Graduation
 from tradeplay.runtime.guard import EnvironmentGuard, GuardedMarket
+from tradeplay.runtime.lifecycle import Lifecycle
 from tradeplay.runtime.market_data import MarketData, StreamHealth
 from tradeplay.runtime.pairs import Pair, PairKey, account_credentials, pairs_of
 from tradeplay.runtime.recorder import RecordedMarket, Recorder
@@ -104,8 +109,7 @@ class Supervisor:
         self.pairs = pairs_of(deployment)
         self.connections: dict[str, EnvironmentConnection] = {}
         self.workers: dict[PairKey, PairWorker] = {}
-        self._applied: dict[PairKey, DeploymentState] = {}
-        self._lock = threading.RLock()
+        self.lifecycle = Lifecycle(records, bus, clock)
         self._token = secrets.token_hex(2)  # order ids of this run differ from the last run's
         self.book = RiskBook.of(deployment)
         """Every environment's and the deployment's limits, shared by every pair's guard."""
@@ -144,11 +148,11 @@ class Supervisor:
         self.apply_panics()  # asked for while nothing ran: before the pairs can trade
 
     def _start_environment(self, name: str, pairs: list[Pair]) -> None:
-        halted = {pair.key for pair in pairs if self._state(pair) is _S.EMERGENCY}
+        halted = {pair.key for pair in pairs if self.lifecycle.state(pair) is _S.EMERGENCY}
         for pair in pairs:
             if pair.key not in halted:
-                self._settle(pair)
-                self._move(pair, _S.STARTING)
+                self.lifecycle.settle(pair)
+                self.lifecycle.move(pair, _S.STARTING)
         try:
             spec = self.deployment.model.environments[name]
             keys = account_credentials(name, spec, self.options.keys, self.options.environ)
@@ -168,23 +172,12 @@ class Supervisor:
         for pair in pairs:
             if pair.key in halted:  # an emergency outlives a restart: the operator resumes
                 self.workers[pair.key].pause()
-                self._applied[pair.key] = _S.EMERGENCY
-            elif self._move(pair, _S.RUNNING):
-                self._publish(notify.DeploymentStarted, pair)
+                self.lifecycle.applied[pair.key] = _S.EMERGENCY
+            elif self.lifecycle.move(pair, _S.RUNNING):
+                self.lifecycle.publish(notify.DeploymentStarted, pair)
                 parked = self._parked(pair.key)
-                if parked is not None and self._move(pair, _S.PAUSED, parked):
-                    self._publish(notify.DeploymentPaused, pair, reason=parked)
-
-    def _state(self, pair: Pair) -> DeploymentState | None:
-        stored = self.records.deployments.get(pair.key.environment, pair.key.play)
-        return None if stored is None else stored.state
-
-    def _settle(self, pair: Pair) -> None:
-        """A pair the last run left running (a crash, a kill) is first marked stopped."""
-        if self._state(pair) in (_S.STARTING, _S.RUNNING, _S.PAUSED, _S.STOPPING):
-            reason = "the previous run ended without stopping"
-            self._move(pair, _S.STOPPING, reason)
-            self._move(pair, _S.STOPPED, reason)
+                if parked is not None and self.lifecycle.move(pair, _S.PAUSED, parked):
+                    self.lifecycle.publish(notify.DeploymentPaused, pair, reason=parked)
 
     def _recovery(self, connection: EnvironmentConnection) -> Recovery | None:
         """A venue environment's crash recovery; shadow and paper pairs each start a
@@ -252,11 +245,11 @@ class Supervisor:
         if connection is not None:
             connection.close()
         for pair in pairs:
-            if self._state(pair) is _S.EMERGENCY:
+            if self.lifecycle.state(pair) is _S.EMERGENCY:
                 continue  # still halted: the operator resumes or stops it
-            self._move(pair, _S.STOPPING, reason)
-            self._move(pair, _S.STOPPED, reason)
-            self._publish(notify.DeploymentStopped, pair, reason=reason)
+            self.lifecycle.move(pair, _S.STOPPING, reason)
+            self.lifecycle.move(pair, _S.STOPPED, reason)
+            self.lifecycle.publish(notify.DeploymentStopped, pair, reason=reason)
         self.bus.publish(
             notify.HealthChanged(
                 environment=name,
@@ -279,11 +272,11 @@ class Supervisor:
 
     def _stop_pair(self, pair: Pair, reason: str) -> None:
         self.workers[pair.key].stop()
-        if self._applied.get(pair.key) is _S.EMERGENCY:
+        if self.lifecycle.applied.get(pair.key) is _S.EMERGENCY:
             return  # the next run starts it halted: only the operator's resume or stop ends it
-        self._move(pair, _S.STOPPING, reason)
-        if self._move(pair, _S.STOPPED, reason):
-            self._publish(notify.DeploymentStopped, pair, reason=reason)
+        self.lifecycle.move(pair, _S.STOPPING, reason)
+        if self.lifecycle.move(pair, _S.STOPPED, reason):
+            self.lifecycle.publish(notify.DeploymentStopped, pair, reason=reason)
 
     def run(self, stop: threading.Event) -> None:
         """Start, apply the operator's requests every ``poll_s`` until ``stop`` or until every
@@ -306,11 +299,11 @@ class Supervisor:
             stored = states.get((key.environment, key.play))
             if stored is None:
                 continue
-            with self._lock:
-                applied = self._applied.get(key)
+            with self.lifecycle.lock:
+                applied = self.lifecycle.applied.get(key)
                 if stored.state is applied:
                     continue
-                self._applied[key] = stored.state
+                self.lifecycle.applied[key] = stored.state
             self._apply(worker, stored.state, stored.reason)
         self.watch_equity()
         if self.graduation is not None:
@@ -324,20 +317,20 @@ class Supervisor:
         log.info("deployment_requested", pair=str(pair.key), state=str(state))
         if state is _S.PAUSED:
             worker.pause()
-            self._publish(notify.DeploymentPaused, pair, reason=reason)
+            self.lifecycle.publish(notify.DeploymentPaused, pair, reason=reason)
         elif state is _S.RUNNING and (parked := self._parked(pair.key)) is not None:
-            self._move(pair, _S.PAUSED, parked)  # the pipeline decides where a play trades
+            self.lifecycle.move(pair, _S.PAUSED, parked)  # the pipeline decides where a play trades
         elif state is _S.RUNNING:
             self.book.resume(pair.key.environment)
             worker.resume()
-            self._publish(notify.DeploymentResumed, pair)
+            self.lifecycle.publish(notify.DeploymentResumed, pair)
         elif state is _S.EMERGENCY:
             worker.pause()
         elif state in (_S.STOPPING, _S.STOPPED):
             worker.stop()
             del self.workers[pair.key]
-            if self._move(pair, _S.STOPPED, reason):
-                self._publish(notify.DeploymentStopped, pair, reason=reason)
+            if self.lifecycle.move(pair, _S.STOPPED, reason):
+                self.lifecycle.publish(notify.DeploymentStopped, pair, reason=reason)
 
     def panic(self, environment: str, reason: str = "panic", breach: Breach | None = None) -> str:
         """The emergency protocol for ``environment`` (``all``: every one): freeze its pairs,
@@ -369,10 +362,10 @@ class Supervisor:
                 self.panic(breach.environment, breach.detail, breach)
 
     def _halt(self, pair: Pair, reason: str) -> None:
-        if self._state(pair) is not _S.EMERGENCY:
-            self._move(pair, _S.EMERGENCY, reason)
-        with self._lock:
-            self._applied[pair.key] = _S.EMERGENCY
+        if self.lifecycle.state(pair) is not _S.EMERGENCY:
+            self.lifecycle.move(pair, _S.EMERGENCY, reason)
+        with self.lifecycle.lock:
+            self.lifecycle.applied[pair.key] = _S.EMERGENCY
 
     def snapshot_equity(self) -> dict[str, Decimal]:
         """Store each environment's equity now; the equity of each that answered."""
@@ -441,7 +434,7 @@ class Supervisor:
         )
         if health is Health.HALTED:
             reason = f"halted after {crashes} crashes: {detail}"
-            self._move(pair, _S.EMERGENCY, reason)
+            self.lifecycle.move(pair, _S.EMERGENCY, reason)
             self.bus.publish(
                 notify.EmergencyDeclared(
                     environment=pair.key.environment,
@@ -474,8 +467,8 @@ class Supervisor:
         if flatten:
             done = worker.panic().result(timeout=_FLATTEN_WAIT_S)
         worker.pause()
-        if self._move(worker.pair, _S.PAUSED, reason):
-            self._publish(notify.DeploymentPaused, worker.pair, reason=reason)
+        if self.lifecycle.move(worker.pair, _S.PAUSED, reason):
+            self.lifecycle.publish(notify.DeploymentPaused, worker.pair, reason=reason)
         return done
 
     def activate(self, key: PairKey, capital: Decimal, reason: str) -> None:
@@ -484,31 +477,6 @@ class Supervisor:
             log.error("pipeline_pair_not_running", pair=str(key))
             return
         self._allot(key, worker.market.exchange, capital)
-        if self._move(worker.pair, _S.RUNNING, reason):
+        if self.lifecycle.move(worker.pair, _S.RUNNING, reason):
             worker.resume(afresh=True)
-            self._publish(notify.DeploymentResumed, worker.pair)
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def _move(self, pair: Pair, target: DeploymentState, reason: str = "") -> bool:
-        key = pair.key
-        with self._lock:
-            try:
-                self.records.deployments.move(
-                    key.environment, key.play, target, self.clock.now(), reason
-                )
-            except InvalidTransitionError as error:
-                log.warning("deployment_not_moved", pair=str(key), reason=str(error))
-                return False
-            self._applied[key] = target
-        return True
-
-    def _publish(self, kind: type[notify.Event], pair: Pair, **fields: str) -> None:
-        self.bus.publish(
-            kind(  # type: ignore[call-arg]  # every deployment event has these fields
-                environment=pair.key.environment,
-                time=self.clock.now(),
-                deployment=pair.key.play,
-                **fields,
-            )
-        )
+            self.lifecycle.publish(notify.DeploymentResumed, worker.pair)
