@@ -9,9 +9,7 @@ is stored with its numbers, and judging each one again from the store gives the 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,9 +20,11 @@ from numpy.typing import NDArray
 
 from tests.features.conftest import load_bars
 from tests.runtime.emulated import TWO_ACCOUNTS, wait_for_topics
+from tests.runtime.test_supervisor_isolation import Steps
 from tradeplay.data.candles import Candles
 from tradeplay.domain.events import OrderEvent, OrderFilled
 from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.domain.order import Order
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import Side
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
@@ -34,7 +34,6 @@ from tradeplay.ports import Exchange
 from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.graduating import stage_evidence
 from tradeplay.runtime.pairs import Pair, PairKey
-from tradeplay.runtime.runner import BarStep
 from tradeplay.runtime.runner import Market as PairMarket
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, DeploymentState, StoredPlacement, default_url
@@ -117,43 +116,44 @@ def emulator(shared_data: Path) -> Iterator[EmulatorThread]:
         yield handle
 
 
-class Taken:
-    def __init__(self) -> None:
-        self.count: Counter[PairKey] = Counter()
-        self.changed = threading.Condition()
+def started(
+    folder: Path,
+    emulator: EmulatorThread,
+    text: str,
+    decorate: Callable[[Pair, PairMarket], PairMarket] = lambda _pair, market: market,
+) -> tuple[Supervisor, Database, Steps]:
+    """The deployment ``text`` (the trend play as ``good``, the losing one as ``bad``) up on
+    the emulator, every stream subscribed."""
+    (folder / "good.yaml").write_text(
+        TREND.format(symbol="BTCUSDT", side="long", enter=">", leave="<")
+    )
+    (folder / "bad.yaml").write_text(LOSING)
+    environ = {**TWO_ACCOUNTS, "EMULATOR": emulator.url}
+    deployment = read_deployment(text, folder / "deploy.yaml", environ)
+    database = Database.open(default_url(folder))
+    steps = Steps()
+    options = SupervisorOptions(on_step=steps, poll_s=3600, decorate_market=decorate)
+    supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
+    supervisor.start()
+    wait_for_topics(emulator, {"kline.1.BTCUSDT", "kline.1.ETHUSDT", "order", "wallet"})
+    return supervisor, database, steps
 
-    def __call__(self, pair: Pair, step: BarStep) -> None:
-        with self.changed:
-            self.count[pair.key] += 1
-            self.changed.notify_all()
 
-    def wait(self, keys: list[PairKey], bars: int) -> None:
-        with self.changed:
-            ok = self.changed.wait_for(lambda: all(self.count[k] >= bars for k in keys), 30)
-        assert ok, f"not every pair took bar {bars}: {dict(self.count)}"
+def replay(emulator: EmulatorThread, supervisor: Supervisor, steps: Steps, bars: range) -> None:
+    """Step the emulator through ``bars``, each taken by every pair, then judged."""
+    keys = list(supervisor.workers)
+    for bar in bars:
+        assert emulator.step() == 1
+        steps.wait(keys, bar)
+        supervisor.poll()
 
 
 def test_a_play_with_an_edge_graduates_and_a_losing_one_stays(
     tmp_path: Path, emulator: EmulatorThread
 ) -> None:
-    (tmp_path / "good.yaml").write_text(
-        TREND.format(symbol="BTCUSDT", side="long", enter=">", leave="<")
-    )
-    (tmp_path / "bad.yaml").write_text(LOSING)
-    environ = {**TWO_ACCOUNTS, "EMULATOR": emulator.url}
-    deployment = read_deployment(DEPLOYMENT, tmp_path / "deploy.yaml", environ)
-    database = Database.open(default_url(tmp_path))
-    taken = Taken()
-    options = SupervisorOptions(on_step=taken, poll_s=3600)
-    supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
-    supervisor.start()
+    supervisor, database, steps = started(tmp_path, emulator, DEPLOYMENT)
     try:
-        wait_for_topics(emulator, {"kline.1.BTCUSDT", "kline.1.ETHUSDT", "order", "wallet"})
-        keys = list(supervisor.workers)
-        for bar in range(1, BARS + 1):
-            assert emulator.step() == 1
-            taken.wait(keys, bar)
-            supervisor.poll()
+        replay(emulator, supervisor, steps, range(1, BARS + 1))
         left_demo = demo_position(emulator)
     finally:
         supervisor.stop("test over")
@@ -286,32 +286,14 @@ def skew(event: OrderEvent) -> OrderEvent:
 def test_a_live_breach_is_demoted_and_flattened_and_a_divergence_blocked(
     tmp_path: Path, emulator: EmulatorThread
 ) -> None:
-    (tmp_path / "good.yaml").write_text(
-        TREND.format(symbol="BTCUSDT", side="long", enter=">", leave="<")
+    supervisor, database, steps = started(
+        tmp_path,
+        emulator,
+        GATES,
+        lambda pair, market: SkewedFills(market) if pair.key == PairKey("demo", "good") else market,
     )
-    (tmp_path / "bad.yaml").write_text(LOSING)
-    environ = {**TWO_ACCOUNTS, "EMULATOR": emulator.url}
-    deployment = read_deployment(GATES, tmp_path / "deploy.yaml", environ)
-    database = Database.open(default_url(tmp_path))
-    taken = Taken()
-    options = SupervisorOptions(
-        on_step=taken,
-        poll_s=3600,
-        decorate_market=lambda pair, market: (
-            SkewedFills(market) if pair.key == PairKey("demo", "good") else market
-        ),
-    )
-    supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
-    supervisor.start()
     try:
-        wait_for_topics(emulator, {"kline.1.BTCUSDT", "kline.1.ETHUSDT", "order", "wallet"})
-        keys = list(supervisor.workers)
-        for bar in range(1, BARS + 1):
-            assert emulator.step() == 1
-            taken.wait(keys, bar)
-            supervisor.poll()
-        assert emulator.step() == 1  # the last move's close meets a bar
-        taken.wait(keys, BARS + 1)
+        replay(emulator, supervisor, steps, range(1, BARS + 2))  # the last close meets a bar
         live = live_account(emulator)
         stored = {(d.environment, d.name): d for d in database.deployments.all()}
     finally:
@@ -340,7 +322,7 @@ def demo_position(handle: EmulatorThread) -> Decimal:
     return handle.call(lambda: slot.sim.position("BTCUSDT").size)
 
 
-def live_account(handle: EmulatorThread) -> tuple[list[object], Decimal]:
+def live_account(handle: EmulatorThread) -> tuple[list[Order], Decimal]:
     """The live account's open ETHUSDT orders and position size, at the emulator."""
     slot = handle.emulator.venue.books["live-key"].slots["ETHUSDT"]
     return handle.call(lambda: (list(slot.sim.open_orders()), slot.sim.position("ETHUSDT").size))
