@@ -87,7 +87,7 @@ def test_a_paper_run_on_the_emulator_feed_gets_the_backtests_orders_and_fills(
     assert isinstance(market, PaperMarket)
     backtest = minutes.backtest(play)
     assert len(backtest.orders) > 10, "the window must trade for the comparison to mean anything"
-    space = f"{play.play.instruments[0]}:"  # the paper account's own ids are in its symbol's
+    space = f"{play.play.instruments[0]}_"  # the paper account's own ids are in its symbol's
     assert list(market.simulator.orders()) == [spaced_order(o, space) for o in backtest.orders]
     assert list(market.simulator.fills()) == [spaced_fill(f, space) for f in traded_fills(backtest)]
 

@@ -3,16 +3,21 @@ an order's origin is still told by its id."""
 
 from __future__ import annotations
 
-from tradeplay.domain.values import ClientOrderId
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from tradeplay.domain.events import OrderSubmitted
+from tradeplay.domain.order import Order
+from tradeplay.domain.values import ClientOrderId, OrderType, Side, Symbol
 from tradeplay.sim.book import Ids, Origin
 
 
 def test_an_id_space_prefixes_every_id_the_exchange_gives() -> None:
     ids = Ids("BTCUSDT")
     assert (ids.order(), ids.trade(), ids.system(Origin.STOP_LOSS)) == (
-        "BTCUSDT:sim-o1",
-        "BTCUSDT:sim-t1",
-        "BTCUSDT:sl-1",
+        "BTCUSDT_sim-o1",
+        "BTCUSDT_sim-t1",
+        "BTCUSDT_sl-1",
     )
     plain = Ids()
     assert (plain.order(), plain.trade(), plain.system(Origin.TAKE_PROFIT)) == (
@@ -23,6 +28,24 @@ def test_an_id_space_prefixes_every_id_the_exchange_gives() -> None:
 
 
 def test_the_origin_of_a_spaced_id() -> None:
-    assert Origin.of(ClientOrderId("BTCUSDT:sl-2")) is Origin.STOP_LOSS
-    assert Origin.of(ClientOrderId("ETHUSDT:liq-7")) is Origin.LIQUIDATION
+    assert Origin.of(ClientOrderId("BTCUSDT_sl-2")) is Origin.STOP_LOSS
+    assert Origin.of(ClientOrderId("ETHUSDT_liq-7")) is Origin.LIQUIDATION
     assert Origin.of(ClientOrderId("emaab12-3")) is Origin.USER
+
+
+def test_a_spaced_id_is_a_valid_order_link_id() -> None:
+    """The exchange's own orders are recorded as orders like any other: their ids follow
+    Bybit's rule for an orderLinkId (1 to 36 letters, digits, '_' or '-')."""
+    link = Ids("1000000MOGUSDT").system(Origin.TAKE_PROFIT)
+    order = Order.from_submitted(
+        OrderSubmitted(
+            client_order_id=link,
+            time=datetime(2025, 5, 8, tzinfo=UTC),
+            symbol=Symbol("1000000MOGUSDT"),
+            side=Side.SELL,
+            order_type=OrderType.MARKET,
+            qty=Decimal(1),
+            reduce_only=True,
+        )
+    )
+    assert Origin.of(order.client_order_id) is Origin.TAKE_PROFIT

@@ -78,7 +78,7 @@ class Origin(StrEnum):
         """The origin of an order id; a liquidation fill has none (Bybit sends no link id)."""
         if client_order_id is None:
             return cls.LIQUIDATION
-        own = client_order_id.rpartition(":")[2]  # an id space (``BTCUSDT:sl-2``) aside
+        own = client_order_id.rpartition("_")[2]  # an id space (``BTCUSDT_sl-2``) aside
         prefix, _, number = own.rpartition("-")
         if number.isdigit() and prefix in cls._value2member_map_ and prefix != cls.USER:
             return cls(prefix)
@@ -91,8 +91,8 @@ class Ids:
     __slots__ = ("_orders", "_space", "_system", "_trades")
 
     def __init__(self, space: str = "") -> None:
-        """``space``: put before every id, with a ``:`` (see :attr:`SimConfig.id_space`)."""
-        self._space = f"{space}:" if space else ""
+        """``space``: put before every id, with a ``_`` (see :attr:`SimConfig.id_space`)."""
+        self._space = f"{space}_" if space else ""
         self._orders = 0
         self._trades = 0
         self._system = 0

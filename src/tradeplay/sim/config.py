@@ -37,7 +37,7 @@ class SimConfig:
     """``None``: Bybit's baseline constant rate (0.01 % per 8 h) on the instrument's interval.
     Use :meth:`FundingSource.from_history` for real rates, or a constant 0 to switch it off."""
     id_space: str = ""
-    """Put before the exchange's own ids (``BTCUSDT:sim-t1``, ``BTCUSDT:sl-2``) so that the
+    """Put before the exchange's own ids (``BTCUSDT_sim-t1``, ``BTCUSDT_sl-2``) so that the
     ids of several simulated accounts recorded in one place do not collide."""
 
     def __post_init__(self) -> None:
