@@ -35,7 +35,7 @@ from tradeplay.domain.protection import Protection
 from tradeplay.domain.values import Side, Symbol, to_decimal, utc_from_ms
 from tradeplay.engine.execution import EntryPlan, ExecutionManager, OrderIds
 from tradeplay.engine.exposure import Exposure
-from tradeplay.engine.journal import Decision, Journal
+from tradeplay.engine.journal import Journal
 from tradeplay.engine.protection import (
     MissingLevel,
     entry_protection,
@@ -235,7 +235,7 @@ class Engine:
             protection = self._protection(side, seen.columns)
         except MissingLevel as missing:
             reason = f"protection level {missing.args[0]} is not known on this bar"
-            self.journal.record(Decision(seen.now, seen.bar, intent, "skipped", reason))
+            self.journal.record(seen.now, seen.bar, intent, "skipped", reason)
             return None
         # The stop as it would stand if the entry filled at this close: what sizing risks.
         stop = None if protection is None else protection.resolve(side, seen.mark)[0]
@@ -251,7 +251,7 @@ class Engine:
             timeframe=self.play.play.timeframe,
         )
         if isinstance(decision, SizeRefused):
-            self.journal.record(Decision(seen.now, seen.bar, intent, "refused", decision.reason))
+            self.journal.record(seen.now, seen.bar, intent, "refused", decision.reason)
             return None
         order = IntendedOrder(
             instrument=instrument,
@@ -266,7 +266,7 @@ class Engine:
         exposure = Exposure.of([seen.position], {self.config.symbol: seen.mark})
         verdict = check_entry(order, exposure, self.risk, self.config.limits)
         if isinstance(verdict, Block):
-            self.journal.record(Decision(seen.now, seen.bar, intent, "vetoed", verdict.reason))
+            self.journal.record(seen.now, seen.bar, intent, "vetoed", verdict.reason)
             return None
         if isinstance(verdict, Reduce):
             return EntryPlan(side, verdict.qty, protection, verdict.reason)

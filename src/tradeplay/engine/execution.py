@@ -24,7 +24,7 @@ from tradeplay.domain.position import Position
 from tradeplay.domain.protection import Protection
 from tradeplay.domain.slots import quick_init
 from tradeplay.domain.values import ClientOrderId, OrderType, Side, Symbol
-from tradeplay.engine.journal import Decision, Detail, Journal
+from tradeplay.engine.journal import Detail, Journal
 from tradeplay.engine.strategy import Intent
 from tradeplay.ports import Exchange
 
@@ -76,7 +76,7 @@ class ExecutionManager:
     ) -> bool:
         """Send a reduce-only market order closing ``position``; False if it was refused."""
         if position.is_flat:
-            self._journal.record(Decision(time, bar, intent, "skipped", "already flat"))
+            self._journal.record(time, bar, intent, "skipped", "already flat")
             return True
         side = _SELL if position.size > 0 else _BUY
         order = self._order(time, side, position.qty, reduce_only=True)
@@ -112,10 +112,10 @@ class ExecutionManager:
         events = self._exchange.submit(order)
         for event in events:
             if isinstance(event, OrderRejected):
-                self._journal.record(Decision(order.time, bar, intent, "rejected", event.reason))
+                self._journal.record(order.time, bar, intent, "rejected", event.reason)
                 return False
         self._reconcile(order, events)
-        self._journal.record(Decision(order.time, bar, intent, "sent", note))
+        self._journal.record(order.time, bar, intent, "sent", note)
         return True
 
     def _reconcile(self, order: OrderSubmitted, events: Sequence[OrderEvent]) -> None:

@@ -7,13 +7,16 @@ not become a trade.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeAlias
+from typing import Any, Final, Protocol, TypeAlias
 
 import structlog
 
 from tradeplay.domain.slots import quick_init
+from tradeplay.domain.values import Money, Quantity
+from tradeplay.engine.sizing import Sized
+from tradeplay.engine.strategy import Intent
 
 log = structlog.get_logger(__name__)
 
@@ -50,22 +53,64 @@ class Decision:
         return self.why if isinstance(self.why, str) else self.why.explanation
 
 
-@dataclass(slots=True)
+_Row: TypeAlias = (
+    tuple[datetime, int, str, str, Detail]
+    | tuple[datetime, int, str, str, Quantity, Money, str, tuple[Any, ...]]
+)
+"""``(time, bar, step, outcome, why)`` of one decision, the step as its text; a sized entry's
+``why`` as its plain values ``qty, notional, template, values`` in place. Flat on purpose: the
+garbage collector stops tracking a tuple only once the tuples inside it are untracked, one
+level per collection, and a deeper row would reach the oldest generation still tracked."""
+_STEPS: Final = {intent.value: intent for intent in Intent}
+
+
 class Journal:
-    """Every decision of one engine, in order."""
+    """Every decision of one engine, in order.
 
-    decisions: list[Decision] = field(default_factory=list)
+    Kept as plain rows, built into :class:`Decision` records only when read: a backtest records
+    two decisions per round trip and seldom reads them, and a tuple of plain values (a sized
+    entry as its numbers and words, a step as its text) is one the garbage collector stops
+    tracking, where tens of thousands of records would each be visited at every full collection.
+    """
 
-    def record(self, decision: Decision) -> None:
-        self.decisions.append(decision)
-        if decision.outcome != "sent":
+    __slots__ = ("_rows",)
+
+    def __init__(self) -> None:
+        self._rows: list[_Row] = []
+
+    @property
+    def decisions(self) -> list[Decision]:
+        """The decisions so far, oldest first (new records, equal to those recorded)."""
+        return [
+            Decision(time, bar, _STEPS.get(step, step), outcome, _detail(why))
+            for time, bar, step, outcome, *why in self._rows
+        ]
+
+    def record(self, time: datetime, bar: int, step: str, outcome: str, why: Detail = "") -> None:
+        """One step of an instruction sequence and how it ended (see :class:`Decision`)."""
+        if type(why) is Sized:
+            template, values = why.words
+            row: _Row = (time, bar, str(step), outcome, why.qty, why.notional, template, values)
+        else:
+            row = (time, bar, str(step), outcome, why)
+        self._rows.append(row)
+        if outcome != "sent":
             log.debug(
                 "engine_decision",
-                bar=decision.bar,
-                step=decision.step,
-                outcome=decision.outcome,
-                detail=decision.detail,
+                bar=bar,
+                step=step,
+                outcome=outcome,
+                detail=why if isinstance(why, str) else why.explanation,
             )
 
     def count(self, outcome: str) -> int:
-        return sum(1 for decision in self.decisions if decision.outcome == outcome)
+        return sum(1 for row in self._rows if row[3] == outcome)
+
+
+def _detail(why: list[Any]) -> Detail:
+    """A kept detail as it was recorded (a sized entry becomes an equal :class:`Sized`)."""
+    if len(why) == 1:
+        detail: Detail = why[0]
+        return detail
+    qty, notional, template, values = why
+    return Sized(qty=qty, notional=notional, words=(template, values))

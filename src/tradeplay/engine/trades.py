@@ -46,7 +46,18 @@ class _Open:
 
 
 class _Closed(NamedTuple):
-    trade: _Open
+    """A round trip once flat, in plain values: a run keeps ten thousand of them until the
+    trades are read, and a tuple of plain values is one the garbage collector stops tracking."""
+
+    long: bool
+    entry_time: datetime
+    entry_bar: int
+    entry_price: Decimal
+    exit_price: Decimal
+    qty: Decimal
+    realized: Decimal
+    fees: Decimal
+    exit_reason: str
     exit_time: datetime
     exit_bar: int
 
@@ -113,37 +124,50 @@ class TradeBuilder:
         trade.fees += fee
         trade.exit_reason = self._reason_of(fill)
         if self._size == 0:
-            self._closed.append(_Closed(trade, fill.time, bar))
+            self._closed.append(
+                _Closed(
+                    trade.side is PositionSide.LONG,
+                    trade.entry_time,
+                    trade.entry_bar,
+                    trade.entry_value / trade.entry_qty,
+                    trade.exit_value / trade.exit_qty,
+                    trade.max_qty,
+                    trade.realized,
+                    trade.fees,
+                    trade.exit_reason,
+                    fill.time,
+                    bar,
+                )
+            )
             self._open = None
 
     @property
     def trades(self) -> list[TradeRecord]:
         """The closed round trips, by exit."""
         closed = self._closed
-        firsts = np.fromiter((each.trade.entry_bar for each in closed), np.intp, len(closed))
+        firsts = np.fromiter((each.entry_bar for each in closed), np.intp, len(closed))
         lasts = np.fromiter((each.exit_bar for each in closed), np.intp, len(closed))
         lows = _range_extremes(np.minimum, self._lows, firsts, lasts)
         highs = _range_extremes(np.maximum, self._highs, firsts, lasts)
         return [
-            self._close(*each, low, high)
+            self._close(each, low, high)
             for each, low, high in zip(closed, lows.tolist(), highs.tolist(), strict=True)
         ]
 
-    def _close(
-        self, trade: _Open, exit_time: datetime, exit_bar: int, low: float, high: float
-    ) -> TradeRecord:
+    def _close(self, trade: _Closed, low: float, high: float) -> TradeRecord:
         """The record of ``trade``; ``low`` and ``high``: the extremes of its bars."""
-        entry_price = trade.entry_value / trade.entry_qty
-        mae, mfe = _excursions(trade.side, entry_price, low, high)
-        funding = self._funding(trade.entry_time, exit_time)
+        side = PositionSide.LONG if trade.long else PositionSide.SHORT
+        entry_price = trade.entry_price
+        mae, mfe = _excursions(side, entry_price, low, high)
+        funding = self._funding(trade.entry_time, trade.exit_time)
         return TradeRecord(
             symbol=self._symbol,
-            side=trade.side,
+            side=side,
             entry_time=trade.entry_time,
-            exit_time=exit_time,
+            exit_time=trade.exit_time,
             entry_price=entry_price,
-            exit_price=trade.exit_value / trade.exit_qty,
-            qty=trade.max_qty,
+            exit_price=trade.exit_price,
+            qty=trade.qty,
             gross_pnl=trade.realized,
             fees=trade.fees,
             funding=funding,
@@ -152,7 +176,7 @@ class TradeBuilder:
             mae_pct=float(mae / entry_price),
             mfe_price=mfe,
             mfe_pct=float(mfe / entry_price),
-            bars_held=exit_bar - trade.entry_bar,
+            bars_held=trade.exit_bar - trade.entry_bar,
             exit_reason=trade.exit_reason,
         )
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypeAlias
 
 from tradeplay.domain.events import (
     OrderCancelled,
@@ -120,6 +120,44 @@ _PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
 _BUY, _MARKET = Side.BUY, Stage.MARKET
 
 
+OrderRow: TypeAlias = tuple[
+    ClientOrderId, Symbol, str, str, Quantity, Price | None, Price | None, str, bool,
+    datetime, datetime, str, OrderId, Quantity, Money, Money, str,
+]  # fmt: skip
+"""An :class:`Order`'s fields in their order, each enum member as its text: a tuple of plain
+values, which the garbage collector stops tracking (an enum member would keep it tracked)."""
+
+_TEXT: Final = {m: m.value for kind in (Side, OrderType, TimeInForce, OrderStatus) for m in kind}
+"""Each member's text, looked up per order (``member.value`` is a descriptor call on an enum)."""
+_SIDES: Final = {side.value: side for side in Side}
+_TYPES: Final = {kind.value: kind for kind in OrderType}
+_TIMES_IN_FORCE: Final = {tif.value: tif for tif in TimeInForce}
+_STATUSES: Final = {status.value: status for status in OrderStatus}
+
+
+def _record(row: OrderRow) -> Order:
+    """The domain record of an order kept as a row."""
+    return Order(
+        client_order_id=row[0],
+        symbol=row[1],
+        side=_SIDES[row[2]],
+        order_type=_TYPES[row[3]],
+        qty=row[4],
+        price=row[5],
+        trigger_price=row[6],
+        time_in_force=_TIMES_IN_FORCE[row[7]],
+        reduce_only=row[8],
+        created_at=row[9],
+        updated_at=row[10],
+        status=_STATUSES[row[11]],
+        order_id=row[12],
+        filled_qty=row[13],
+        filled_value=row[14],
+        fees=row[15],
+        reason=row[16],
+    )
+
+
 class WorkingOrder:
     """One open order and how it waits for the market."""
 
@@ -214,24 +252,28 @@ class WorkingOrder:
 
     def to_order(self) -> Order:
         """The immutable domain view of this order as it is now."""
-        return Order(
-            client_order_id=self.client_order_id,
-            symbol=self.symbol,
-            side=self.side,
-            order_type=self.order_type,
-            qty=self.qty,
-            price=self.price,
-            trigger_price=self.trigger_price,
-            time_in_force=self.time_in_force,
-            reduce_only=self.reduce_only,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
-            status=self.status,
-            order_id=self.order_id,
-            filled_qty=self.filled_qty,
-            filled_value=self.filled_value,
-            fees=self.fees,
-            reason=self.reason,
+        return _record(self.to_row())
+
+    def to_row(self) -> OrderRow:
+        """The order as it is now in plain values (see :data:`OrderRow`)."""
+        return (
+            self.client_order_id,
+            self.symbol,
+            _TEXT[self.side],
+            _TEXT[self.order_type],
+            self.qty,
+            self.price,
+            self.trigger_price,
+            _TEXT[self.time_in_force],
+            self.reduce_only,
+            self.created_at,
+            self.updated_at,
+            _TEXT[self.status],
+            self.order_id,
+            self.filled_qty,
+            self.filled_value,
+            self.fees,
+            self.reason,
         )
 
     # ---------------------------------------------------------------- changes
@@ -261,15 +303,20 @@ class WorkingOrder:
 class OrderBook:
     """The open orders of one symbol in time priority (the order they were sent)."""
 
-    __slots__ = ("_orders", "_used", "finished")
+    __slots__ = ("_finished", "_orders", "_used")
 
     def __init__(self) -> None:
         self._orders: dict[ClientOrderId, WorkingOrder] = {}
         self._used: set[ClientOrderId] = set()
-        self.finished: list[Order] = []
+        self._finished: list[OrderRow] = []
         """Orders that left the book (filled, cancelled, expired …), in the order they left, as
-        the immutable records they end as: nothing changes a final order, and a long run keeps
-        tens of thousands of them (a record is lighter to keep than the working state)."""
+        plain rows: nothing changes a final order, a long run keeps tens of thousands of them
+        and reads them once (:meth:`finished`), and a row is lighter to keep than the working
+        state or the record — and one the garbage collector stops tracking."""
+
+    def finished(self) -> list[Order]:
+        """The orders that left the book, in the order they left, as domain records."""
+        return [_record(row) for row in self._finished]
 
     def __iter__(self) -> Iterator[WorkingOrder]:
         return iter(list(self._orders.values()))
@@ -291,7 +338,7 @@ class OrderBook:
     def discard(self, order: WorkingOrder) -> None:
         """Take an order that reached a final status out of the book (it stays in ``finished``)."""
         if self._orders.pop(order.client_order_id, None) is order:
-            self.finished.append(order.to_order())
+            self._finished.append(order.to_row())
 
     def needs_walk(self) -> bool:
         """An order must meet the market at the next open (no scan can skip that bar)."""

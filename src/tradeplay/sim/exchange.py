@@ -257,7 +257,7 @@ class SimulatedExchange:
     def orders(self) -> Sequence[Order]:
         """Every order the exchange has seen, finished ones first (in the order they finished),
         then the working ones: the run's order record."""
-        return (*self._book.finished, *(o.to_order() for o in self._book))
+        return (*self._book.finished(), *(o.to_order() for o in self._book))
 
     def fills(self) -> Sequence[Fill]:
         """Every execution so far, in order: the run's fill record (fingerprinted by reports)."""
