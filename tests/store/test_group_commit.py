@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 
 from tests.store.builders import at
 from tradeplay.domain.errors import StateCorruptionError
-from tradeplay.store import Database, EquitySnapshot, default_url
+from tradeplay.store import Database, EquitySnapshot, Records, default_url
 
 THREADS = 40
 
@@ -107,3 +107,40 @@ def test_a_commit_that_fails_is_reported_to_its_writers_and_the_next_one_works(
         sqlite_db.equity.record("demo", snapshot(1))
     sqlite_db.equity.record("demo", snapshot(2))
     assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(2)]
+
+
+def test_a_failing_call_among_others_undoes_only_its_own_writes(sqlite_db: Database) -> None:
+    """A step's writes are shipped together when it ends, and run as one pass."""
+
+    def failing(records: Records) -> None:
+        records.equity.record("demo", snapshot(3))
+        raise RuntimeError("the writer's own failure")
+
+    def write_around_a_failure() -> None:
+        with sqlite_db.deferred():
+            for write in (1, 2, failing, 4):
+                sqlite_db.post(
+                    write
+                    if callable(write)
+                    else lambda records, value=write: records.equity.record("demo", snapshot(value))
+                )
+
+    with pytest.raises(StateCorruptionError, match="the writer's own failure"):
+        write_around_a_failure()
+    assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(v) for v in (1, 2, 4)]
+
+
+def test_calls_that_succeed_run_without_savepoints(sqlite_db: Database) -> None:
+    statements: list[str] = []
+    event.listen(
+        sqlite_db.engine,
+        "before_cursor_execute",
+        lambda _c, _cursor, statement, *_rest: statements.append(statement),
+    )
+    with sqlite_db.deferred():
+        for value in range(20):
+            sqlite_db.post(
+                lambda records, value=value: records.equity.record("demo", snapshot(value))
+            )
+    assert len(sqlite_db.equity.curve("demo")) == 20
+    assert not [s for s in statements if "SAVEPOINT" in s]

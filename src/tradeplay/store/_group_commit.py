@@ -9,13 +9,25 @@ hundred threads queued behind it.
 
 So the process writes through **one connection, driven by one thread**. A repository call is
 shipped to that thread (:meth:`GroupCommit.call`), which runs every call queued since its last
-pass — each in a savepoint of the open transaction, so a failing call rolls back only its own
-writes — hands each caller its result at once, then commits them all together. A caller goes
+pass, hands each caller its result, then commits them all together. A failing call must roll
+back only its own writes, yet a savepoint around each call (two more statements, each compiled
+by SQLAlchemy) cost more than the writes themselves: so the pass runs its calls together,
+undone as one — the transaction itself when it holds nothing else, else one savepoint — and
+only when one of them raises is the pass undone and every call run again, each in a savepoint
+of its own. A shipped call may therefore run twice: it must only touch the database (every
+repository method does). A caller goes
 on when its call has run; it returns only when the call is **durable** (committed), the same
 promise as a transaction of its own — unless it :meth:`~GroupCommit.deferred` the wait: a step
 that writes several times then waits once, at its end, and :meth:`~GroupCommit.flush` waits
 earlier where a write must be durable before the next thing happens (an order, before it is
 sent).
+
+Who waits decides what runs first. When every pair's bar closes at once, the writer holds the
+interpreter only between statements (SQLite releases it for each), so a long pass of writes
+nobody waits for yet would hold up the order a pair is about to send. A step's writes stay with
+its thread until it waits — a call whose answer it needs, a flush — and are shipped then,
+together, in the order made; the writer runs what a step waits for first, in a pass of its
+own, and everything else in short passes after.
 
 :meth:`GroupCommit.begin` is for blocks that must run in the caller's thread (several writes
 in one transaction, the key ring): they run on the same connection under the same lock.
@@ -23,15 +35,15 @@ in one transaction, the key ring): they run on the same connection under the sam
 
 from __future__ import annotations
 
-import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy import Connection, Engine, NestedTransaction, RootTransaction
 
 from tradeplay.domain.errors import StateCorruptionError
 
@@ -41,6 +53,9 @@ T = TypeVar("T")
 
 _FAILURES_KEPT: Final = 1_000
 """Failed groups remembered for their writers to learn of (a deferred one learns later)."""
+_PASS: Final = 16
+"""Calls nobody is waiting for run in passes of at most this many: a call a step waits for,
+arriving meanwhile, waits for at most one such pass."""
 
 
 @dataclass(eq=False)
@@ -55,14 +70,41 @@ _WAKE: Final = _Work(lambda _connection: None)
 _STOP: Final = _Work(lambda _connection: None)
 
 
+class _Inbox:
+    """The calls waiting for the writer: those a step waits for first (see module doc)."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition(threading.Lock())
+        self._urgent: deque[_Work] = deque()
+        self._later: deque[_Work] = deque()
+
+    def put(self, works: Iterable[_Work], *, urgent: bool) -> None:
+        with self._ready:
+            (self._urgent if urgent else self._later).extend(works)
+            self._ready.notify()
+
+    def take(self) -> list[_Work]:
+        """The next pass: every urgent call, else the oldest others."""
+        with self._ready:
+            self._ready.wait_for(lambda: self._urgent or self._later)
+            if self._urgent:
+                taken = list(self._urgent)
+                self._urgent.clear()
+                return taken
+            return [self._later.popleft() for _ in range(min(_PASS, len(self._later)))]
+
+
 class GroupCommit:
     """The process's writes to one SQLite database, committed in groups (see module doc)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._changed = threading.Condition(threading.Lock())
-        """Guards the connection, its transaction and the group numbers."""
-        self._inbox: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+        self._changed = threading.Lock()
+        """Guards the connection, its transaction and the group being filled."""
+        self._durable = threading.Condition(threading.Lock())
+        """Guards what was committed (or failed); a writer's waiting callers are woken without
+        waiting for the connection's lock, which the next pass may hold long."""
+        self._inbox = _Inbox()
         self._local = threading.local()
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
@@ -78,32 +120,47 @@ class GroupCommit:
 
     def call(self, run: Callable[[Connection], T]) -> T:
         """``run(connection)`` on the writer thread; its result (or exception) once it ran,
-        and — unless deferred — once it is durable."""
+        and — unless deferred — once it is durable. ``run`` may run twice (see the module
+        doc): it must only touch the database."""
         if getattr(self._local, "depth", 0) > 0:  # inside this thread's own block: run here
             assert self._connection is not None
             with self._connection.begin_nested():
                 return run(self._connection)
         work = _Work(run)
-        self._start()
-        self._inbox.put(work)
+        deferring = getattr(self._local, "deferring", False)
+        self._ship([work], urgent=deferring)  # a step waits for it: first
         result = work.done.result()
         self._after(work.group)
         return result  # type: ignore[return-value]  # what ``run`` returned
 
     def post(self, run: Callable[[Connection], object]) -> None:
         """``run(connection)`` on the writer thread, for a write whose result nobody needs:
-        deferred, the caller goes on at once and its :meth:`flush` waits for it (and raises
-        its failure); otherwise as :meth:`call`."""
+        deferred, the caller goes on at once, the write is shipped with its next call or
+        flush, and its :meth:`flush` waits for it (and raises its failure); otherwise as
+        :meth:`call`."""
         if not getattr(self._local, "deferring", False) or getattr(self._local, "depth", 0) > 0:
             self.call(run)
             return
         work = _Work(run)
-        self._start()
-        self._inbox.put(work)
+        self._held().append(work)
         posted: list[_Work] | None = getattr(self._local, "posted", None)
         if posted is None:
             self._local.posted = posted = []
         posted.append(work)
+
+    def _held(self) -> list[_Work]:
+        """This thread's posted writes not shipped yet."""
+        held: list[_Work] | None = getattr(self._local, "held", None)
+        if held is None:
+            self._local.held = held = []
+        return held
+
+    def _ship(self, works: list[_Work], *, urgent: bool) -> None:
+        """Ship this thread's held writes, then ``works``, in that order."""
+        held = self._held()
+        self._local.held = []
+        self._start()
+        self._inbox.put([*held, *works], urgent=urgent)
 
     # -- blocks in the caller's thread -------------------------------------------------------
 
@@ -115,6 +172,8 @@ class GroupCommit:
             with self._connection.begin_nested():
                 yield self._connection
             return
+        if self._held():  # what this thread wrote before is written before the block
+            self._flush(urgent=True)
         self._start()
         with self._changed:
             connection = self._open()
@@ -131,7 +190,7 @@ class GroupCommit:
                 self._dirty = True
             finally:
                 self._local.depth = 0
-        self._inbox.put(_WAKE)
+        self._inbox.put([_WAKE], urgent=True)
         self._after(group)
 
     # -- durability --------------------------------------------------------------------------
@@ -147,11 +206,16 @@ class GroupCommit:
             yield
         finally:
             self._local.deferring = False
-            self.flush()
+            self._flush(urgent=False)  # the step is over: nothing else waits for it
 
     def flush(self) -> None:
         """Wait until every write this thread made is durable (a posted write that failed
         raises here)."""
+        self._flush(urgent=True)
+
+    def _flush(self, *, urgent: bool) -> None:
+        if self._held():
+            self._ship([], urgent=urgent)
         group: int | None = getattr(self._local, "last", None)
         posted: list[_Work] = getattr(self._local, "posted", None) or []
         self._local.last, self._local.posted = None, []
@@ -173,8 +237,8 @@ class GroupCommit:
             self._wait(group)
 
     def _wait(self, group: int) -> None:
-        with self._changed:
-            self._changed.wait_for(lambda: self._committed >= group)
+        with self._durable:
+            self._durable.wait_for(lambda: self._committed >= group)
             failure = self._failed.get(group)
         if failure is not None:
             raise StateCorruptionError(f"the state database did not commit: {failure}")
@@ -200,17 +264,43 @@ class GroupCommit:
 
     def _write_loop(self) -> None:
         while True:
-            batch = [self._inbox.get()]
-            while not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
+            batch = self._inbox.take()
             with self._changed:
-                for work in batch:
-                    if work is not _WAKE and work is not _STOP:
-                        self._run(work)
+                calls = [work for work in batch if work is not _WAKE and work is not _STOP]
+                if calls:
+                    self._run_pass(calls)
                 if self._dirty:
                     self._commit()
             if _STOP in batch:
                 return
+
+    def _run_pass(self, calls: list[_Work]) -> None:
+        """Run ``calls`` together; when one raises, undo them all and run each on its own."""
+        connection = self._open()
+        # A caller's block may have left writes to commit: then undo to a savepoint, not all.
+        savepoint = connection.begin_nested() if self._dirty else None
+        results: list[object] = []
+        for work in calls:
+            work.group = self._group
+            try:
+                results.append(work.run(connection))
+            except BaseException:  # replayed below, where it fails alone
+                self._undo(savepoint)
+                for replayed in calls:
+                    self._run(replayed)
+                return
+        if savepoint is not None:
+            savepoint.commit()
+        self._dirty = True
+        for work, result in zip(calls, results, strict=True):
+            work.done.set_result(result)
+
+    def _undo(self, savepoint: NestedTransaction | None) -> None:
+        if savepoint is not None:
+            savepoint.rollback()
+        elif self._transaction is not None:
+            self._transaction.rollback()
+            self._transaction = None
 
     def _run(self, work: _Work) -> None:
         connection = self._open()
@@ -234,12 +324,14 @@ class GroupCommit:
             if transaction is not None:
                 transaction.commit()
         except Exception as error:  # every writer of the group learns it; none is left waiting
-            self._failed[group] = f"{type(error).__name__}: {error}"
-            while len(self._failed) > _FAILURES_KEPT:
-                del self._failed[min(self._failed)]
+            with self._durable:
+                self._failed[group] = f"{type(error).__name__}: {error}"
+                while len(self._failed) > _FAILURES_KEPT:
+                    del self._failed[min(self._failed)]
             self._discard()
-        self._committed = group
-        self._changed.notify_all()
+        with self._durable:
+            self._committed = group
+            self._durable.notify_all()
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None
@@ -252,7 +344,7 @@ class GroupCommit:
         with self._changed:
             writer, self._writer = self._writer, None
         if writer is not None:
-            self._inbox.put(_STOP)
+            self._inbox.put([_STOP], urgent=False)  # after everything shipped before
             writer.join(timeout=30)
         with self._changed:
             if self._transaction is not None:
