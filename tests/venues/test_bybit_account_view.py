@@ -252,3 +252,42 @@ def test_a_read_does_not_wait_for_a_resting_order_or_a_bar_that_reached_a_level(
     reads.start()
     reads.join(timeout=10.0)
     assert answers == [None, None, None]
+
+
+def test_an_order_in_flight_holds_only_the_reads_it_could_change() -> None:
+    """Another pair's order on the account is concurrent with a reader of its own symbol; the
+    wallet, which any fill changes, waits for the reader's own orders and for fills received."""
+    eth = Symbol("ETHUSDT")
+    view = synced_view()
+    view.expect(ENTRY, eth)
+    assert view.position(BTC) == position("0.1", seq=10)
+    assert view.open_orders(BTC) == []
+    assert (view.open_orders(eth), view.open_orders(None)) == (None, None)
+    assert view.balance(trading=BTC) == wallet("10000")
+    assert view.balance(trading=eth) is None
+    assert view.balance() is None
+    view.on_fill(eth, seq=11, link_id=ENTRY, qty=D("0.1"))
+    assert view.balance(trading=BTC) is None  # a fill received: the wallet is behind it
+
+
+def test_a_rest_answer_clears_what_arrived_before_it_even_if_other_symbols_moved_since() -> None:
+    view = synced_view()
+    view.on_position(position("0.1", seq=11, stopLoss="58800"))
+    view.bar_closed(BTC, bar("58000", "59000"))
+    generation = view.generation()
+    view.on_fill(Symbol("ETHUSDT"), seq=20, link_id=None, qty=D("1"))  # while away: not BTC
+    view.refreshed_position(position("0", seq=12), generation)
+    assert view.position(BTC) == position("0", seq=12)
+    view.refreshed_balance(wallet("9900"), generation)
+    assert view.balance() is None  # the ETH fill came after the request: wallet still behind
+
+
+def test_our_order_is_told_from_the_order_topic_while_the_view_waits_for_it() -> None:
+    view = synced_view("0")
+    assert view.order_of(ENTRY) == (False, None)  # not ours to vouch for: ask REST
+    view.expect(ENTRY, BTC)
+    assert view.order_of(ENTRY) == (True, None)  # not reported yet
+    view.on_order(order("Filled", "0.1", avgPrice="60000"))
+    assert view.order_of(ENTRY) == (True, order("Filled", "0.1", avgPrice="60000"))
+    view.lost("order")
+    assert view.order_of(ENTRY)[0], "a final report stays true"

@@ -42,6 +42,11 @@ log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
 
+FILL_CATCH_UP_S = 0.05
+"""How long a closed bar waits for the outcome of our market orders surely on their way (sent
+at the last close, they met this bar): a bar's fills are taken with that bar. Only a bar with
+such an order waits, and only until its messages arrive."""
+
 
 class VenueClock:
     """The venue's time: the local clock corrected by the offset measured against the venue
@@ -82,6 +87,11 @@ class VenueSession:
         # Built on the loop: aiohttp sessions bind to the loop that creates them.
         limiter = RateLimiter(monotonic=time.monotonic, sleep=asyncio.sleep)
         return BybitVenue(self.config, CcxtTransport(self.config), limiter, self.clock)
+
+    def exchange_of(self, symbol: Symbol) -> BybitExchange:
+        """The exchange port of the pair trading ``symbol`` on this account (its reads wait
+        for its own orders in flight only, see :class:`BybitExchange`)."""
+        return BybitExchange(self.venue, self._loop, trading=symbol)
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout_s: float = DEFAULT_TIMEOUT_S) -> T:
         """Run ``coroutine`` on the session's loop and wait for it (from any other thread)."""
@@ -147,12 +157,14 @@ class VenueMarket:
     def __init__(self, session: VenueSession, symbol: Symbol) -> None:
         self._session = session
         self._symbol = symbol
+        self._exchange = session.exchange_of(symbol)
 
     @property
     def exchange(self) -> BybitExchange:
-        return self._session.exchange
+        return self._exchange
 
     def on_bar(self, row: object) -> Sequence[OrderEvent]:
+        self._session.venue.view.settle(self._symbol, FILL_CATCH_UP_S)
         self._session.protect_filled()
         fills, ended = self._session.router.drain(self._symbol)
         events: list[OrderEvent] = [

@@ -16,7 +16,6 @@ the protection of entries still waiting (their fill may have come while the sock
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any, Final, Protocol
@@ -71,7 +70,8 @@ class AccountStreams:
         self._view = venue.view
         self._listener = listener
         self._symbols = symbols
-        self._fill_ids: deque[str] = deque(maxlen=_REMEMBERED_FILLS)
+        self._fill_ids: dict[str, None] = {}
+        """Executions seen, oldest first (a dict: looked up at every execution)."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_fill_ms: int | None = None
 
@@ -172,15 +172,17 @@ class AccountStreams:
         key = found.trade_id if isinstance(found, Fill) else f"funding {found.symbol} {found.time}"
         if key in self._fill_ids:
             return
-        self._fill_ids.append(key)
+        self._fill_ids[key] = None
+        if len(self._fill_ids) > _REMEMBERED_FILLS:
+            del self._fill_ids[next(iter(self._fill_ids))]
         if isinstance(found, FundingApplied):
             self._view.on_funding(found.symbol, seq)
             self._listener.on_funding(found)
             return
         ms = int(found.time.timestamp() * 1000)
         self._last_fill_ms = max(ms, self._last_fill_ms or ms)
+        self._listener.on_fill(found)  # first: whoever the view wakes finds the fill there
         self._view.on_fill(found.symbol, seq, found.client_order_id, found.qty)
-        self._listener.on_fill(found)
 
     async def _positions(self, messages: Messages) -> None:
         for item in _items(messages):

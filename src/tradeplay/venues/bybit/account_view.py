@@ -10,7 +10,11 @@ read itself — but only when nothing it knows of could have changed the account
   (re)connection; a dropped or silent topic makes the view unsynced until its re-sync;
 * **no order of ours is in flight** — an order sent and not yet reported final by the
   ``order`` topic *with* all its fills received from ``execution`` (Bybit may push the order's
-  ``Filled`` before its executions);
+  ``Filled`` before its executions). Only orders that could change what is read count: of the
+  symbol read for a position or its open orders; for the balance, which every fill of the
+  account changes, of the symbol the reader trades when it names one (``trading``). Another
+  pair's order on the account is concurrent with the reader: a REST read could equally have
+  been answered before it was sent;
 * **nothing received is ahead of the view** — the position's ``seq`` (Bybit's cross sequence,
   shared by a fill and the position update it caused, §11) is at least that of the last fill
   of its symbol, and a ``wallet`` message arrived after the last execution;
@@ -21,9 +25,10 @@ read itself — but only when nothing it knows of could have changed the account
   filled something whose messages are still on the way.
 
 Otherwise the read goes to REST, and its answer — the venue's truth at least as new as
-everything received before the request — refreshes the view and clears what it answered for
-(unless something new arrived while it was on the way). The streams are the fast path, REST
-the fallback: the view is never staler than REST would be about a fill already received.
+everything received before the request — refreshes the view and clears what it answered for:
+what arrived before the request, of the symbol read (a position) or of the account (the
+wallet); a later fill or bar keeps its mark. The streams are the fast path, REST the fallback:
+the view is never staler than REST would be about a fill already received.
 
 State is changed on the event loop (stream handlers, re-syncs) and read from the engine's
 thread, so every access holds one lock.
@@ -32,38 +37,27 @@ thread, so every access holds one lock.
 from __future__ import annotations
 
 import threading
-from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Final
+from typing import Final, TypeVar
 
-from tradeplay.domain.values import ZERO, ClientOrderId, OrderId, OrderType, Price, Symbol
+from tradeplay.domain.values import ZERO, ClientOrderId, OrderId, OrderType, Symbol
 from tradeplay.ports import TradingStop
+from tradeplay.venues.bybit._symbol_state import BarRange, SymbolState, may_have_changed
 from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 
 __all__ = ["PRIVATE_TOPICS", "AccountView", "BarRange"]
 
+K = TypeVar("K")
+V = TypeVar("V")
+
 PRIVATE_TOPICS: Final = frozenset({"order", "execution", "position", "wallet"})
 _REMEMBERED_FINAL: Final = 10_000
-# Bybit's funding settles on whole hours (intervals of 1, 2, 4 or 8 h, bybit_v5.md §10): when
-# a symbol's interval is not known, every whole hour counts as a possible settlement.
-_HOUR: Final = timedelta(hours=1)
-# A liquidation level Bybit does not report ("" in liqPrice) is bounded conservatively: a
-# position of leverage L is assumed at risk once the price moved half of 1/L against it
-# (the real level is further: the whole initial margin less the maintenance margin).
-_LIQUIDATION_SHARE: Final = Decimal("0.5")
-
-
-@dataclass(frozen=True, slots=True)
-class BarRange:
-    """A closed bar as far as the view cares: when it ran and how far the price went."""
-
-    open_ms: int
-    close_ms: int
-    low: Price
-    high: Price
+_REMEMBERED_REPORTS: Final = 1_000
+"""Final reports of our own orders kept for :meth:`AccountView.order_of` (an entry's
+protection is placed within moments of its fill; an older one is looked up over REST)."""
 
 
 @dataclass(slots=True)
@@ -77,19 +71,8 @@ class _Working:
     filled_qty: Decimal = ZERO
     """What the ``order`` topic says was filled; settled when the fills received reach it."""
     fills_received: Decimal = ZERO
-
-
-@dataclass(slots=True)
-class _Symbol:
-    position: PositionReport | None = None
-    fill_seq: int = -1
-    """The highest ``seq`` of an execution of this symbol received."""
-    touched: bool = False
-    """The last closed bar may have changed the position: read it from REST."""
-    levels: tuple[Price, ...] = ()
-    """Protection levels we set and the ``position`` topic may not have reported yet."""
-    funding_every: timedelta = _HOUR
-    orders: dict[OrderId, OrderReport] = field(default_factory=dict)
+    report: OrderReport | None = None
+    """The ``order`` topic's last word on it."""
 
 
 class AccountView:
@@ -100,14 +83,20 @@ class AccountView:
         """Guards everything; notified whenever the streams change something a reader may be
         waiting for (:meth:`position` and :meth:`balance` with ``wait_s``)."""
         self._live: set[str] = set()
-        self._symbols: dict[Symbol, _Symbol] = {}
+        self._symbols: dict[Symbol, SymbolState] = {}
         self._balance: BalanceReport | None = None
         self._wallet_behind = False
         self._wallet_touched = False
         self._working: dict[ClientOrderId, _Working] = {}
-        self._final: deque[OrderId] = deque(maxlen=_REMEMBERED_FINAL)
+        self._final: dict[OrderId, None] = {}
+        """Orders seen final, oldest first (a dict: looked up at every order message)."""
+        self._final_reports: dict[ClientOrderId, OrderReport] = {}
         self._generation = 0
-        """Counts everything that makes a REST answer requested earlier possibly outdated."""
+        """Counts everything that may outdate a REST answer requested earlier: fills, funding,
+        bars that touched something, lost topics; each marks what it outdates with it."""
+        self._filled_at = 0
+        self._touched_at = 0
+        self._lost_at = 0
 
     # ------------------------------------------------------------------ stream side (loop)
 
@@ -123,6 +112,7 @@ class AccountView:
         with self._lock:
             self._live.discard(topic)
             self._generation += 1
+            self._lost_at = self._generation
             self._lock.notify_all()  # waiting for it is pointless now
 
     def on_order(self, report: OrderReport) -> None:
@@ -134,10 +124,7 @@ class AccountView:
         self, symbol: Symbol, seq: int, link_id: ClientOrderId | None, qty: Decimal
     ) -> None:
         with self._lock:
-            state = self._symbol(symbol)
-            state.fill_seq = max(state.fill_seq, seq)
-            self._wallet_behind = True
-            self._generation += 1
+            self._filled(symbol, seq)
             working = None if link_id is None else self._working.get(link_id)
             if working is not None and link_id is not None:
                 working.fills_received += qty
@@ -146,10 +133,7 @@ class AccountView:
 
     def on_funding(self, symbol: Symbol, seq: int) -> None:
         with self._lock:
-            state = self._symbol(symbol)
-            state.fill_seq = max(state.fill_seq, seq)
-            self._wallet_behind = True
-            self._generation += 1
+            self._filled(symbol, seq)
 
     def on_position(self, report: PositionReport) -> None:
         with self._lock:
@@ -166,10 +150,11 @@ class AccountView:
         """A bar of ``symbol`` closed: did anything we hold meet its range?"""
         with self._lock:
             state = self._symbol(symbol)
-            if _may_have_changed(state, bar, set(self._working)):
+            if may_have_changed(state, bar, set(self._working)):
                 state.touched = True
                 self._wallet_touched = True
                 self._generation += 1
+                state.touched_at = self._touched_at = self._generation
                 self._lock.notify_all()  # a reader waiting to catch up must ask REST now
 
     # ------------------------------------------------------------------ our own instructions
@@ -203,7 +188,7 @@ class AccountView:
         only catching up with messages on their way (a fill's position update, a market order's
         outcome), wait up to ``wait_s`` for them first."""
         with self._lock:
-            self._lock.wait_for(lambda: not self._position_catching_up(symbol), wait_s)
+            self._lock.wait_for(lambda: not self._catching_up(symbol, positions=True), wait_s)
             state = self._symbols.get(symbol)
             if state is None or state.position is None or not self._quiet(symbol):
                 return None
@@ -211,20 +196,34 @@ class AccountView:
                 return None
             return state.position
 
-    def balance(self, wait_s: float = 0.0) -> BalanceReport | None:
-        """The balance if the view is as fresh as REST (see :meth:`position`)."""
+    def balance(
+        self, wait_s: float = 0.0, *, trading: Symbol | None = None
+    ) -> BalanceReport | None:
+        """The balance if the view is as fresh as REST (see :meth:`position`) for a reader
+        trading ``trading`` (``None``: any symbol of the account)."""
         with self._lock:
-            self._lock.wait_for(lambda: not self._balance_catching_up(), wait_s)
-            if not self._quiet(None) or self._wallet_behind or self._wallet_touched:
+            self._lock.wait_for(lambda: not self._balance_catching_up(trading), wait_s)
+            if not self._quiet(trading) or self._wallet_behind or self._wallet_touched:
                 return None
             return self._balance
 
-    def open_orders(self, symbol: Symbol | None) -> list[OrderReport] | None:
+    def open_orders(self, symbol: Symbol | None, wait_s: float = 0.0) -> list[OrderReport] | None:
+        """The open orders of ``symbol`` (``None``: of every symbol) if the view is as fresh
+        as REST (see :meth:`position`)."""
         with self._lock:
-            if not self._quiet(None):
+            if symbol is not None:
+                self._lock.wait_for(lambda: not self._catching_up(symbol), wait_s)
+            if not self._quiet(symbol):
                 return None
             states = self._symbols.values() if symbol is None else [self._symbol(symbol)]
             return [order for state in states for order in state.orders.values()]
+
+    def settle(self, symbol: Symbol, wait_s: float) -> None:
+        """Wait up to ``wait_s`` for the outcome of our orders of ``symbol`` surely on their way
+        (a market order sent at the last close meets the bar just closed): a bar's fills are
+        then taken with that bar."""
+        with self._lock:
+            self._lock.wait_for(lambda: not self._catching_up(symbol), wait_s)
 
     def in_flight(
         self, exclude: Iterable[ClientOrderId | None]
@@ -235,27 +234,44 @@ class AccountView:
         with self._lock:
             return [(cid, w.symbol) for cid, w in self._working.items() if cid not in skip]
 
+    def order_of(self, link_id: ClientOrderId) -> tuple[bool, OrderReport | None]:
+        """What the ``order`` topic reported of our order ``link_id``: ``(True, report)`` when
+        the view can vouch for it — a final report (final is final), or the last report of an
+        order the synced view still waits for (``None`` if none yet: Bybit has not told of it)
+        — else ``(False, None)``: ask REST."""
+        with self._lock:
+            final = self._final_reports.get(link_id)
+            if final is not None:
+                return True, final
+            working = self._working.get(link_id)
+            if working is None or self._live != PRIVATE_TOPICS:
+                return False, None
+            return True, working.report
+
     def generation(self) -> int:
         """Taken before a REST read; given back with its answer (see :meth:`refreshed_position`)."""
         with self._lock:
             return self._generation
 
     def refreshed_position(self, report: PositionReport, generation: int) -> None:
-        """A REST answer requested at ``generation``: it covers the last bar and every fill
-        received before it, unless something new arrived meanwhile."""
+        """A REST answer requested at ``generation``: it covers the symbol's last bar and every
+        fill of it received before it (not what arrived meanwhile)."""
         with self._lock:
             self._position(report)
-            if generation == self._generation:
-                state = self._symbol(report.symbol)
+            state = self._symbol(report.symbol)
+            if max(self._lost_at, state.touched_at) <= generation:
                 state.touched = False
+            if max(self._lost_at, state.filled_at) <= generation:
                 state.fill_seq = min(state.fill_seq, report.seq)
             self._lock.notify_all()
 
     def refreshed_balance(self, report: BalanceReport, generation: int) -> None:
+        """As :meth:`refreshed_position`, for the wallet: every fill and bar of the account."""
         with self._lock:
             self._balance = report
-            if generation == self._generation:
+            if max(self._lost_at, self._filled_at) <= generation:
                 self._wallet_behind = False
+            if max(self._lost_at, self._touched_at) <= generation:
                 self._wallet_touched = False
             self._lock.notify_all()
 
@@ -285,10 +301,10 @@ class AccountView:
 
     # ------------------------------------------------------------------ inside the lock
 
-    def _symbol(self, symbol: Symbol) -> _Symbol:
+    def _symbol(self, symbol: Symbol) -> SymbolState:
         state = self._symbols.get(symbol)
         if state is None:
-            state = self._symbols[symbol] = _Symbol()
+            state = self._symbols[symbol] = SymbolState()
         return state
 
     def _quiet(self, symbol: Symbol | None) -> bool:
@@ -297,21 +313,30 @@ class AccountView:
             return False
         return not any(symbol is None or w.symbol == symbol for w in self._working.values())
 
-    def _position_catching_up(self, symbol: Symbol) -> bool:
+    def _filled(self, symbol: Symbol, seq: int) -> None:
+        state = self._symbol(symbol)
+        state.fill_seq = max(state.fill_seq, seq)
+        self._wallet_behind = True
+        self._generation += 1
+        state.filled_at = self._filled_at = self._generation
+
+    def _catching_up(self, symbol: Symbol, *, positions: bool = False) -> bool:
         """Stale only until messages surely on their way arrive (nothing a bar may have set
-        off, no resting order whose fill may take long)."""
+        off, no resting order whose fill may take long): our orders of ``symbol`` in flight
+        and, for ``positions``, the position update of a fill received."""
         state = self._symbols.get(symbol)
         if state is None or state.position is None or state.touched:
             return False
         if self._live != PRIVATE_TOPICS or not self._arriving(symbol):
             return False
-        mine = [w for w in self._working.values() if w.symbol == symbol]
-        return bool(mine) or state.position.seq < state.fill_seq
+        mine = any(w.symbol == symbol for w in self._working.values())
+        return mine or (positions and state.position.seq < state.fill_seq)
 
-    def _balance_catching_up(self) -> bool:
-        if self._live != PRIVATE_TOPICS or self._wallet_touched or not self._arriving(None):
+    def _balance_catching_up(self, trading: Symbol | None) -> bool:
+        if self._live != PRIVATE_TOPICS or self._wallet_touched or not self._arriving(trading):
             return False
-        return self._wallet_behind or bool(self._working)
+        mine = any(trading in (None, w.symbol) for w in self._working.values())
+        return self._wallet_behind or mine
 
     def _arriving(self, symbol: Symbol | None) -> bool:
         """Whether every order of ours in flight (of ``symbol``) will settle by itself soon:
@@ -334,14 +359,17 @@ class AccountView:
         if report.order_id in self._final:
             return  # final is final: a late or repeated message does not reopen it
         orders = self._symbol(report.symbol).orders
+        link_id = report.client_order_id
         if report.is_open:
             orders[report.order_id] = report
         else:
             orders.pop(report.order_id, None)
-            self._final.append(report.order_id)
-        link_id = report.client_order_id
+            _remember(self._final, report.order_id, None, _REMEMBERED_FINAL)
+            if link_id is not None:
+                _remember(self._final_reports, link_id, report, _REMEMBERED_REPORTS)
         working = None if link_id is None else self._working.get(link_id)
         if working is not None and link_id is not None:
+            working.report = report
             working.final = not report.is_open
             working.resting = report.is_open and report.order_type is not OrderType.MARKET
             working.filled_qty = report.filled_qty
@@ -353,40 +381,8 @@ class AccountView:
             del self._working[link_id]
 
 
-def _may_have_changed(state: _Symbol, bar: BarRange, ours: set[ClientOrderId]) -> bool:
-    """Whether anything of ``state`` could have filled, triggered or settled in ``bar``
-    (``ours``: orders in flight, whose outcome the view waits for anyway)."""
-    position = state.position
-    levels = list(state.levels)
-    for order in state.orders.values():
-        if order.trigger_price is None and order.price is None:
-            if order.client_order_id in ours:
-                continue
-            return True  # someone else's market order: it fills at any price
-        levels += [p for p in (order.trigger_price, order.price) if p is not None]
-    held = position is not None and position.size != 0
-    if held and position is not None:
-        if position.trailing_stop:
-            return True
-        levels += [p for p in (position.take_profit, position.stop_loss) if p]
-        levels += [_liquidation_bound(position)]
-        if _settles_funding(bar, state.funding_every):
-            return True
-    return any(bar.low <= level <= bar.high for level in levels)
-
-
-def _liquidation_bound(position: PositionReport) -> Price:
-    """Bybit's liquidation price, or a conservative level short of it when not given."""
-    if position.liquidation_price:
-        return position.liquidation_price
-    entry = position.entry_price or ZERO
-    leverage = position.leverage or Decimal(1)
-    move = entry * _LIQUIDATION_SHARE / leverage
-    return entry - move if position.size > 0 else entry + move
-
-
-def _settles_funding(bar: BarRange, interval: timedelta) -> bool:
-    """Whether a settlement time (a multiple of ``interval`` since the epoch) is in the bar."""
-    every = int(interval.total_seconds() * 1000)
-    next_settlement = -(-bar.open_ms // every) * every
-    return next_settlement <= bar.close_ms
+def _remember(kept: dict[K, V], key: K, value: V, most: int) -> None:
+    """Keep ``key`` in ``kept`` with at most ``most`` entries, forgetting the oldest first."""
+    kept[key] = value
+    while len(kept) > most:
+        del kept[next(iter(kept))]

@@ -75,17 +75,26 @@ def loop_thread_id(loop: asyncio.AbstractEventLoop) -> int | None:
 
 
 class BybitExchange:
-    """:class:`~tradeplay.ports.Exchange` for Bybit, callable from the engine's thread."""
+    """:class:`~tradeplay.ports.Exchange` for Bybit, callable from the engine's thread.
+
+    ``trading``: the one symbol whose orders go through this port (a pair's engine), when an
+    account is shared by several: then only its own orders in flight keep :meth:`account`
+    from the view — another pair's are concurrent with it (see
+    :class:`~tradeplay.venues.bybit.account_view.AccountView`).
+    """
 
     def __init__(
         self,
         venue: BybitVenue,
         loop: asyncio.AbstractEventLoop,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        *,
+        trading: Symbol | None = None,
     ) -> None:
         self._venue = venue
         self._loop = loop
         self._timeout_s = timeout_s
+        self._trading = trading
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return run_on_loop(self._loop, coroutine, self._timeout_s)
@@ -104,7 +113,7 @@ class BybitExchange:
         self._run(self._venue.set_trading_stop(stop))
 
     def open_orders(self, symbol: Symbol | None = None) -> Sequence[Order]:
-        reports = self._venue.view.open_orders(symbol)
+        reports = self._venue.view.open_orders(symbol, STREAM_CATCH_UP_S)
         if reports is None:
             reports = self._run(self._venue.open_orders(symbol))
         return tuple(report.to_order() for report in reports)
@@ -116,7 +125,7 @@ class BybitExchange:
         return report.to_position()
 
     def account(self) -> Account:
-        report = self._venue.view.balance(STREAM_CATCH_UP_S)
+        report = self._venue.view.balance(STREAM_CATCH_UP_S, trading=self._trading)
         if report is None:
             report = self._run(self._venue.fresh_balance())
         return report.to_account()

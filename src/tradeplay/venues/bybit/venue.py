@@ -336,12 +336,15 @@ class BybitVenue:
         """Place the deferred protection of every entry that has filled since (the runtime
         calls this when a fill of such an entry is seen, and at each closed bar); the ids
         protected. An entry that ended without a fill is forgotten; one still resting (or
-        not yet known to Bybit) waits. Callers take turns, so a fill seen while another call
-        is looking the entry up is never missed."""
+        not yet known to Bybit) waits. An entry is looked up over REST only when the
+        ``order`` topic cannot tell (:meth:`AccountView.order_of`). Callers take turns, so a
+        fill seen while another call is looking the entry up is never missed."""
         placed: list[ClientOrderId] = []
         async with self._protecting:
             for link_id, order in list(self.unprotected.items()):
-                report = await self.find_order(order.symbol, link_id)
+                known, report = self.view.order_of(link_id)
+                if not known:
+                    report = await self.find_order(order.symbol, link_id)
                 if report is not None and report.avg_price is not None and report.filled_qty:
                     await self._protect(order, report.avg_price)
                     placed.append(link_id)
