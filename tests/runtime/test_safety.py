@@ -202,6 +202,19 @@ def test_the_kill_switch_blocks_new_risk_but_an_exit_always_passes() -> None:
     assert len(venue.sent) == 2
 
 
+def test_what_a_pending_close_already_closes_an_order_cannot_close_again() -> None:
+    """A close not yet filled (a market order meets the next bar) leaves the position as it
+    was: an entry the other way right after it opens new risk, and the limits apply."""
+    risk, breaches = book(overall=GroupLimits(kill_switch=True)), []
+    venue = Venue(sizes={Symbol("BTCUSDT"): Decimal("-0.2")})
+    trading = guard(risk, venue, breaches)
+    trading.submit(buy("0.2", n=1))  # closes the short, at the venue until the next bar
+    venue.resting = [Order.from_submitted(buy("0.2", n=1))]
+    reason = rejected(trading.submit(buy("0.2", n=2)))
+    assert reason == "risk limit: the kill switch of all environments is on"
+    assert [o.qty for o in venue.sent] == [Decimal("0.2")]
+
+
 def test_a_play_trading_above_the_environment_leverage_is_blocked() -> None:
     risk, breaches = book(live=GroupLimits(max_leverage=Decimal(2))), []
     venue = Venue()

@@ -6,9 +6,14 @@
 
 The guard sits in front of the recorder, so what is recorded is what left: an order the limits
 block never reaches the exchange port (the engine gets an ``OrderRejected`` naming the limit), a
-reduced one is sent — and recorded — at its reduced size. After every order and cancel, and after
-every bar that brought order events, the guard tells the :class:`~tradeplay.runtime.safety.RiskBook`
-what the pair holds. The checks themselves are in :mod:`tradeplay.runtime.safety`.
+reduced one is sent — and recorded — at its reduced size. The guard tells the
+:class:`~tradeplay.runtime.safety.RiskBook` what the pair holds, read from its exchange, at
+every bar that brought order events or followed an order or cancel, and before an order when
+the pair sent one since it last read. Not right after each order: its outcome is then on its
+way, and a venue account's read would wait for it or go to REST. Meanwhile the book counts the
+order as the check reserved it and the position as it was, which errs on the side of holding
+more (a fill turns the reservation into position; a cancel or a close only lowers what is
+held). The checks themselves are in :mod:`tradeplay.runtime.safety`.
 """
 
 from __future__ import annotations
@@ -64,6 +69,10 @@ class EnvironmentGuard(ForwardingExchange):
             if wallet > 0:
                 self.scale = min(Decimal(1), pair.capital / wallet)
         book.hold(pair.key, pair.symbol)
+        self._stale = False
+        """An order or cancel went out since the last :meth:`refresh`."""
+        self._closing = ZERO
+        """What the pair's open orders against its position would close, at the last read."""
         self.refresh()
 
     def account(self) -> Account:
@@ -81,9 +90,13 @@ class EnvironmentGuard(ForwardingExchange):
         )
 
     def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
+        if self._stale:  # what is closed and what is opened is measured from the position now
+            self.refresh()
         key = self.pair.key
         held = self._book.size(key)
-        closing = min(order.qty, abs(held)) if held * order.side.sign < 0 else ZERO
+        # What a close already on its way closes, this order cannot close again: it opens.
+        closable = max(ZERO, abs(held) - self._closing)
+        closing = min(order.qty, closable) if held * order.side.sign < 0 else ZERO
         if order.reduce_only or closing == order.qty:
             return self._sent(order)
         opening = self._opening(order, order.qty - closing)
@@ -111,10 +124,11 @@ class EnvironmentGuard(ForwardingExchange):
         try:
             return self._inner.cancel(symbol, client_order_id)
         finally:
-            self.refresh()
+            self._stale = True
 
     def refresh(self) -> None:
         """Tell the book what the pair holds, from its exchange: position and open orders."""
+        self._stale = False
         symbol = self.pair.symbol
         position = self._inner.position(symbol)
         orders = self._inner.open_orders(symbol)
@@ -127,18 +141,21 @@ class EnvironmentGuard(ForwardingExchange):
             ),
             ZERO,
         )
+        self._closing = sum(
+            (o.qty - o.filled_qty for o in orders if position.size * o.side.sign < 0), ZERO
+        )
         self._book.note(self.pair.key, size=position.size, resting=resting, open_orders=len(orders))
 
     def on_bar(self, row: NDArray[np.float64], events: Sequence[OrderEvent]) -> None:
         self._book.note(self.pair.key, mark=to_decimal(float(row[4]), "close"))
-        if events:
+        if events or self._stale:
             self.refresh()
 
     def _sent(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
         try:
             return self._inner.submit(order)
         finally:
-            self.refresh()
+            self._stale = True
 
     def _opening(self, order: OrderSubmitted, qty: Decimal) -> Opening:
         price = order.price or order.trigger_price or self._book.mark(self.pair.key)

@@ -72,8 +72,8 @@ class RecordedExchange(ForwardingExchange):
         self.recorder = recorder
         self._orders: dict[ClientOrderId, Order] = {}
         self.changed = False
-        """Set when an order or fill went through since the flag was last cleared (the
-        position is then worth saving)."""
+        """Set when a fill went through since the flag was last cleared (the position is then
+        worth saving; an order's other events leave it as it was)."""
 
     def submit(self, order: order_events.OrderSubmitted) -> Sequence[order_events.OrderEvent]:
         key = self.recorder.key
@@ -118,7 +118,9 @@ class RecordedExchange(ForwardingExchange):
     def apply(self, events: Sequence[order_events.OrderEvent]) -> None:
         """Store the fills among ``events`` and move the orders they belong to."""
         key = self.recorder.key
-        self.changed = self.changed or bool(events)
+        self.changed = self.changed or any(
+            isinstance(event, order_events.OrderFilled) for event in events
+        )
         for event in events:
             if isinstance(event, order_events.OrderFilled) and not self._fill(event):
                 continue  # recorded before: its order already counts it
