@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from tradeplay.play.checker import Namespace, compile_rule
 from tradeplay.play.evaluate import evaluate
+from tradeplay.play.last_row import LastRow
 from tradeplay.play.nodes import Expr
 from tradeplay.play.parser import parse
 
@@ -210,3 +211,19 @@ def test_a_tail_of_lookback_plus_one_rows_gives_the_last_value(
     lookback = compile_rule(text, _NAMESPACE).lookback
     tail = {name: column[-(lookback + 1) :] for name, column in columns.items()}
     assert evaluate(expr, tail)[-1] == evaluate(expr, columns)[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_case())
+def test_the_last_row_alone_is_what_the_columns_give_on_every_row(
+    case: tuple[Expr, dict[str, NDArray[np.float64]], int],
+) -> None:
+    """The streaming path's evaluator (:class:`LastRow`) against the batch one, row by row."""
+    expr, columns, _cut = case
+    names = list(columns)
+    rows = np.column_stack([columns[name] for name in names])
+    expected = evaluate(expr, columns)
+    last = LastRow({"long.entry": expr, "long.exit": None}, names)
+    for end in range(1, len(rows) + 1):
+        got = last.signals(rows[:end])
+        assert got == {"long.entry": bool(expected[end - 1]), "long.exit": False}, end

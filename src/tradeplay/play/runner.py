@@ -2,9 +2,10 @@
 
 The batch path computes every column over all bars and evaluates the rules over whole arrays.
 The streaming path steps the same kernels one closed bar at a time and evaluates the same rules,
-with the same code, over a short tail of the columns that holds everything any rule looks back
-at; rule evaluation is causal, so the last row of that tail is exactly the backtest's row. Both
-therefore emit the same signals on the same bars, which tests prove on real data.
+with the same semantics, on the last row of a short tail of the columns that holds everything
+any rule looks back at (:mod:`tradeplay.play.last_row`); rule evaluation is causal, so that row
+is exactly the backtest's row. Both therefore emit the same signals on the same bars, which
+tests prove on real data.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from numpy.typing import NDArray
 from tradeplay.features.frame import Columns, FeatureFrame, NamedFeature
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.play.evaluate import RULES, signals
+from tradeplay.play.last_row import LastRow
 
 Bools = NDArray[np.bool_]
 
@@ -60,6 +62,7 @@ class PlayStream:
         self._play = play
         self._frame = play.frame.stream()
         self._names = play.frame.column_names()
+        self._rules = LastRow({rule: play.compiled.rules.get(rule) for rule in RULES}, self._names)
         self._tail = play.tail
         # Twice the tail, so the window slides by one copy every ``tail`` bars, not every bar.
         self._buffer = np.full((2 * self._tail, len(self._names)), np.nan)
@@ -77,7 +80,4 @@ class PlayStream:
             self._end = keep
         self._buffer[self._end] = [values[name] for name in self._names]
         self._end += 1
-        start = max(0, self._end - self._tail)
-        window = {name: self._buffer[start : self._end, j] for j, name in enumerate(self._names)}
-        latest = signals(self._play.compiled, window)
-        return {rule: bool(latest[rule][-1]) for rule in RULES}
+        return self._rules.signals(self._buffer[max(0, self._end - self._tail) : self._end])
