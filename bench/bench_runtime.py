@@ -50,7 +50,7 @@ from tradeplay.runtime.deployment import load_deployment
 from tradeplay.runtime.forwarding import ForwardingExchange
 from tradeplay.runtime.pairs import Pair
 from tradeplay.runtime.runner import BarStep, Market
-from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
+from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock, settle_heap
 from tradeplay.settings import LogFormat
 from tradeplay.store import Database, default_url
 
@@ -202,6 +202,7 @@ def main() -> int:
             started = time.monotonic()
             supervisor = Supervisor(deployment, database, LocalBus(), SystemClock(), options)
             supervisor.start()
+            settle_heap()  # as tradeplay up's Supervisor.run does once started
             for name, connection in supervisor.connections.items():
                 connection.session.venue.probe = ticks[name]
             print(

@@ -135,9 +135,10 @@ class EnvironmentConnection:
         report = self.session.run(self.session.venue.balance())
         return report.equity, report.wallet_balance, report.unrealized_pnl
 
-    def stream(self, sink: BarSink) -> None:
-        """Start every stream: each pair's closed bars (shared) go to ``sink`` from a thread
-        of their own; a venue account's private topics feed the fill router."""
+    def stream(self, sink: BarSink, *, enqueues: bool = False) -> None:
+        """Start every stream: each pair's closed bars (shared) go to ``sink`` — from a thread
+        of their own, or straight from the stream when ``sink`` only enqueues them; a venue
+        account's private topics feed the fill router."""
         specs = []
         if not self.kind.local_fills:
             symbols = tuple(pair.symbol for pair in self.pairs)
@@ -148,7 +149,7 @@ class EnvironmentConnection:
             )
             self._tasks.append(task)
         for pair, shared in self._bars.values():
-            shared.start(functools.partial(sink, pair))
+            shared.start(functools.partial(sink, pair), enqueues=enqueues)
 
     def close(self) -> None:
         """Stop the streams and close the session (orders and positions stay as they are);

@@ -83,8 +83,12 @@ class PairHands(Protocol):
         """Stop ``key`` trading (cancel and close first when ``flatten``); what was done."""
         ...
 
-    def activate(self, key: PairKey, capital: Decimal, reason: str) -> None:
-        """Let ``key`` trade from its next bar with ``capital``."""
+    def allot(self, key: PairKey, capital: Decimal) -> None:
+        """Size ``key``'s engine from ``capital`` from now on."""
+        ...
+
+    def activate(self, key: PairKey, reason: str) -> None:
+        """Let ``key`` trade from its next bar (afresh: its engine's limits start anew)."""
         ...
 
 
@@ -211,6 +215,8 @@ class Graduation:
         """Per play: the pair trading its stage, and its placement (``None`` until it enters
         the ladder, at its first pair's first bars)."""
         self._judged_ms: dict[str, int] = {}
+        self._traded_ms: dict[str, int] = {}
+        """Per play, the close of the last bar its stage's pair took."""
         self._lock = threading.Lock()
 
     # -- where each play trades ---------------------------------------------------------------
@@ -289,7 +295,9 @@ class Graduation:
         bar = StageBar(_row(row), fired)
         play, entered = key.play, stored.entered_at
         self._records.post(lambda records: records.graduations.add_bars(play, entered, [bar]))
-        self.clock.ms = max(self.clock.ms, step.open_ms + self.pairs[key].play.play.timeframe.ms)
+        close_ms = step.open_ms + self.pairs[key].play.play.timeframe.ms
+        self._traded_ms[key.play] = close_ms
+        self.clock.ms = max(self.clock.ms, close_ms)
 
     def _begin_tape(self, key: PairKey) -> None:
         active, stored = self._active[key.play]
@@ -352,8 +360,13 @@ class Graduation:
         )
 
     def judge(self, play: str) -> Decision | None:
-        self._records.flush()  # the tape's last bars are in the store
-        found = self.evidence(play, self.clock.ms)
+        key, _stored = self._active[play]
+        traded_ms = self._traded_ms.get(play)
+        if key is None or traded_ms is None:
+            return None
+        # Up to the bar before the last one taken: a stop's or target's fill in a bar may be
+        # told only at the next, and the record judged is the one an audit finds stored.
+        found = self.evidence(play, traded_ms - self.pairs[key].play.play.timeframe.ms)
         if found is None:
             return None
         decision = self.pipeline.judge(
@@ -377,12 +390,14 @@ class Graduation:
         if old is not None:
             done = self._hands.park(old, reason, flatten=True)
             log.warning("pipeline_left", pair=str(old), done=done)
+        if new is not None:
+            self._hands.allot(new, self.pairs[new].capital * stored.share)
         with self._lock:  # no bar reaches the new pair between its tape's warm-up and its resume
             self._active[play] = (new, stored)
             self._judged_ms[play] = self.clock.ms
             if new is not None:
                 self._begin_tape(new)
-                self._hands.activate(new, self.capital(new), reason)
+                self._hands.activate(new, reason)
 
 
 def _row(row: NDArray[np.float64]) -> tuple[float, float, float, float, float, float]:
