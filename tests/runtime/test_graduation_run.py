@@ -65,11 +65,7 @@ sizing: {method: fixed_notional, amount: 500}
 account: {capital: 10000, leverage: 1, margin_mode: isolated}
 """
 """Sells every dip of a market that rises through the window: it loses."""
-DEPLOYMENT = """\
-schema_version: 1
-name: graduation
-environments:
-  shadow: {kind: shadow, emulator: "${EMULATOR}", capital: 10000}
+ACCOUNTS = """\
   demo: {kind: demo, api_key: "${DEMO_KEY}", api_secret: "${DEMO_SECRET}",
          emulator: "${EMULATOR}", capital: 10000}
   live: {kind: live, api_key: "${LIVE_KEY}", api_secret: "${LIVE_SECRET}",
@@ -78,6 +74,14 @@ environments:
 plays:
   - {play: good.yaml, name: good, environments: pipeline}
   - {play: bad.yaml, name: bad, environments: pipeline}
+"""
+"""The two emulator accounts (demo, and live with its safety limits) and the two plays."""
+DEPLOYMENT = """\
+schema_version: 1
+name: graduation
+environments:
+  shadow: {kind: shadow, emulator: "${EMULATOR}", capital: 10000}
+ACCOUNTS
 pipeline:
   stages: [shadow, demo, live_pilot, live]
   live_approval: automatic
@@ -90,7 +94,7 @@ pipeline:
     live_pilot: {min_days: 0.02, min_trades: 0, min_psr: 0.5, min_profit_factor: null,
                  return_period_minutes: 5}
     live: {min_days: 0.02, min_trades: 0, return_period_minutes: 5}
-"""
+""".replace("ACCOUNTS\n", ACCOUNTS)
 
 
 @pytest.fixture
@@ -240,14 +244,7 @@ GATES = """\
 schema_version: 1
 name: gates
 environments:
-  demo: {kind: demo, api_key: "${DEMO_KEY}", api_secret: "${DEMO_SECRET}",
-         emulator: "${EMULATOR}", capital: 10000}
-  live: {kind: live, api_key: "${LIVE_KEY}", api_secret: "${LIVE_SECRET}",
-         emulator: "${EMULATOR}", capital: 10000,
-         risk: {max_drawdown_percent: 30, max_daily_loss_percent: 20}}
-plays:
-  - {play: good.yaml, name: good, environments: pipeline}
-  - {play: bad.yaml, name: bad, environments: pipeline}
+ACCOUNTS
 pipeline:
   stages: [demo, live_pilot, live]
   live_approval: automatic
@@ -256,7 +253,7 @@ pipeline:
     demo: {min_days: 0.01, min_trades: 1, min_return_percent: null, min_psr: null,
            min_profit_factor: null}
     live_pilot: {max_drawdown_percent: 1, return_period_minutes: 5}
-"""
+""".replace("ACCOUNTS\n", ACCOUNTS)
 """Into the pilot on any record, but a pilot that loses 1 % of its capital is demoted (and
 goes back only with the operator's approval)."""
 
