@@ -265,11 +265,15 @@ def _reasons(engine: Engine) -> Callable[[Fill], str]:
     def reason_of(fill: Fill) -> str:
         cid = fill.client_order_id
         own = None if cid is None else engine.execution.exit_reasons.get(cid)
-        if own is not None:
-            return own
-        return _EXIT_REASONS.get(Origin.of(cid), ExitReason.SIGNAL).value
+        return own if own is not None else exit_reason_of(fill)
 
     return reason_of
+
+
+def exit_reason_of(fill: Fill) -> str:
+    """Why a closing fill happened, as far as its order's origin tells (a signal's exit, if
+    the exchange did not place it itself)."""
+    return _EXIT_REASONS.get(Origin.of(fill.client_order_id), ExitReason.SIGNAL).value
 
 
 def _funding_between(exchange: SimulatedExchange) -> Callable[[datetime, datetime], Decimal]:

@@ -6,8 +6,8 @@ out-of-sample start only warms the features up (the engine places no order there
 record — equity, trades, days — covers the out-of-sample window alone.
 
 A running stage (shadow, paper, demo, live …) is judged from what the deployment stored: the
-bars its play traded and its fills. Its equity is a ledger of those fills alone, marked at each
-bar's close — so plays sharing one venue account each have a record of their own — starting
+bars its play traded and its fills. Its equity is its position from those fills alone, marked at
+each bar's close — so plays sharing one venue account each have a record of their own — starting
 from the capital the stage gave the play. Funding is not in it (a venue books funding to the
 account, not to a play); fees are.
 """
@@ -24,15 +24,17 @@ from tradeplay.data.candles import Candles, FundingRates
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
-from tradeplay.domain.values import utc_from_ms
-from tradeplay.engine.backtest import Backtest, run_backtest
+from tradeplay.domain.position import Position
+from tradeplay.domain.values import Symbol, TradeId, to_decimal, utc_from_ms
+from tradeplay.engine.backtest import Backtest, exit_reason_of, run_backtest
+from tradeplay.engine.trades import build_trades
 from tradeplay.graduation.criteria import Stage
 from tradeplay.graduation.evaluation import StageRecord
 from tradeplay.play import CompiledPlay
 from tradeplay.reports.metrics import equity_points
 from tradeplay.reports.model import DataLabel, RunResult
 
-__all__ = ["StageLedger", "backtest_out_of_sample", "record_of_run", "record_of_stage"]
+__all__ = ["backtest_out_of_sample", "record_of_run", "record_of_stage"]
 
 
 def record_of_run(result: RunResult, stage: Stage, *, warm_up: int = 0) -> StageRecord:
@@ -86,47 +88,11 @@ def backtest_out_of_sample(
     return result, record_of_run(result, Stage.BACKTEST, warm_up=warm_up)
 
 
-class StageLedger:
-    """A play's fills in a stage, booked at average cost: its cash, position and trades."""
-
-    def __init__(self) -> None:
-        self.cash = Decimal(0)
-        """Realized PnL less fees so far."""
-        self.size = Decimal(0)
-        self.entry = Decimal(0)
-        self.trades: list[Decimal] = []
-        """Net PnL of each round trip closed (flat to flat; a reversal closes one, opens one)."""
-        self._trade = Decimal(0)
-
-    def add(self, fill: Fill) -> None:
-        qty, sign = fill.qty, fill.side.sign
-        fee_share = fill.fee / fill.qty
-        if self.size != 0 and (self.size > 0) != (sign > 0):
-            closing = min(qty, abs(self.size))
-            pnl = closing * (fill.price - self.entry) * (1 if self.size > 0 else -1)
-            booked = pnl - closing * fee_share
-            self.cash += booked
-            self._trade += booked
-            self.size += sign * closing
-            qty -= closing
-            if self.size == 0:
-                self.trades.append(self._trade)
-                self._trade = Decimal(0)
-        if qty > 0:
-            held = abs(self.size)
-            self.entry = (held * self.entry + qty * fill.price) / (held + qty)
-            self.size += sign * qty
-            self.cash -= qty * fee_share
-            self._trade -= qty * fee_share
-
-    def equity(self, capital: Decimal, mark: float) -> float:
-        return float(capital + self.cash) + float(self.size) * (mark - float(self.entry))
-
-
 def record_of_stage(  # a stage's record is made of all of these
     play: str,
     stage: Stage,
     *,
+    symbol: Symbol,
     bars: NDArray[np.float64],
     bar_ms: int,
     fills: list[Fill],
@@ -134,19 +100,34 @@ def record_of_stage(  # a stage's record is made of all of these
     entered_ms: int,
 ) -> StageRecord:
     """The record of a running stage from the bars it traded (``(n, 6)``, oldest first) and
-    its fills: an equity point at the stage's start and at each bar's close."""
-    ledger = StageLedger()
+    its fills: an equity point at the stage's start and at each bar's close, the position
+    booked as the exchange books it (:meth:`Position.apply_fill`), and its round trips."""
     ordered = sorted(fills, key=lambda fill: fill.time)
+    position = Position(symbol=symbol)
+    realized: dict[TradeId, Decimal] = {}
     times = [entered_ms]
     equity = [float(capital)]
     at = 0
     for row in bars:
         close_ms = int(row[0]) + bar_ms
         while at < len(ordered) and _ms(ordered[at]) < close_ms:
-            ledger.add(ordered[at])
+            fill = ordered[at]
+            before = position.realized_pnl
+            position = position.apply_fill(fill)
+            realized[fill.trade_id] = position.realized_pnl - before
             at += 1
+        close = to_decimal(float(row[4]), "close")
+        net = position.realized_pnl - position.fees_paid + position.unrealized_pnl(close)
         times.append(close_ms)
-        equity.append(ledger.equity(capital, float(row[4])))
+        equity.append(float(capital + net))
+    trades = build_trades(
+        symbol,
+        ordered[:at],
+        bars=bars,
+        funding=lambda _entry, _exit: Decimal(0),  # a venue books funding to the account
+        reason_of=exit_reason_of,
+        realized_of=lambda fill: realized[fill.trade_id],
+    )
     return StageRecord(
         play=play,
         stage=stage,
@@ -154,7 +135,7 @@ def record_of_stage(  # a stage's record is made of all of these
         as_of_ms=times[-1],
         equity_ms=np.asarray(times, np.int64),
         equity=np.asarray(equity, np.float64),
-        trade_pnls=tuple(ledger.trades),
+        trade_pnls=tuple(trade.net_pnl for trade in trades),
     )
 
 

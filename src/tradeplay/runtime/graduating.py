@@ -153,6 +153,7 @@ def stage_evidence(
     record = record_of_stage(
         placement.play,
         stage,
+        symbol=pair.symbol,
         bars=traded,
         bar_ms=bar_ms,
         fills=fills,
