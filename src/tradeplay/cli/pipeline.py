@@ -4,6 +4,7 @@ thresholds, and the operator's moves."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
         place = standing.placement
         out.print(
             f"[bold]{escape(place.play)}[/]  {place.stage}  {standing.days(clock.now()):.1f} days  "
-            f"share {float(place.share) * 100:g} %"
+            f"share {_percent(place.share)}"
         )
         last = standing.last
         if last is None:
@@ -53,6 +54,10 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
             out.print(f"    {escape(str(last.metrics['parity']))}")
 
 
+def _percent(share: Decimal) -> str:
+    return f"{float(share) * 100:g} %"
+
+
 def _move(ctx: typer.Context, play: str, reason: str, deployment: Path | None, *, up: bool) -> None:
     decision = services.pipeline_move(
         settings_of(ctx), deployment, os.environ, SystemClock(), play=play, up=up, reason=reason
@@ -60,7 +65,7 @@ def _move(ctx: typer.Context, play: str, reason: str, deployment: Path | None, *
     then = " (flatten it there first)" if decision.flatten else ""
     out.print(
         f"{escape(play)}: {decision.from_stage} → {decision.to_stage}, "
-        f"share {float(decision.share) * 100:g} %{then}"
+        f"share {_percent(decision.share)}{then}"
     )
 
 
@@ -127,7 +132,7 @@ def pipeline_history(
 ) -> None:
     """Every decision about a play, oldest first, with its reason."""
     for decision in services.pipeline_history(settings_of(ctx), play, SystemClock()):
-        share = "" if decision.share is None else f", share {float(decision.share) * 100:g} %"
+        share = "" if decision.share is None else f", share {_percent(decision.share)}"
         out.print(
             f"{decision.decided_at:%Y-%m-%d %H:%M} UTC  {decision.verdict}  "
             f"{decision.from_stage} → {decision.to_stage}{share}: {escape(decision.reason)}"

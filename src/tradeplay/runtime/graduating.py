@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,7 +52,9 @@ from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.paper import with_margin_tiers
 from tradeplay.runtime.pipeline import Pipeline
 from tradeplay.runtime.preflight import warm_up_bars
+from tradeplay.runtime.recovery import RECOVERY_PREFIX
 from tradeplay.runtime.runner import BarStep
+from tradeplay.runtime.worker import PANIC_PREFIX
 from tradeplay.sim.book import Origin
 from tradeplay.store import Records, StoredPlacement
 from tradeplay.store.graduation import StageBar
@@ -61,7 +63,7 @@ __all__ = ["Graduation", "MarketClock", "PairHands", "StageEvidence", "stage_evi
 
 log = structlog.get_logger(__name__)
 
-_NOT_THE_RUNTIMES = ("panic-", "rcv-")
+_NOT_THE_RUNTIMES = (PANIC_PREFIX, RECOVERY_PREFIX)
 """Order ids the runtime itself gives (a panic's close, a recovery's): not the play's orders."""
 
 
@@ -192,8 +194,6 @@ class Graduation:
         records: Records,
         pairs: Sequence[Pair],
         hands: PairHands,
-        *,
-        local_fills: Mapping[str, bool],
     ) -> None:
         self.ladder = deployment.model.pipeline
         self.clock = MarketClock()
@@ -201,7 +201,6 @@ class Graduation:
         self._deployment = deployment
         self._records = records
         self._hands = hands
-        self._local = dict(local_fills)
         graduating = {
             play_name(deployment, spec)
             for spec in deployment.model.plays
@@ -289,11 +288,8 @@ class Graduation:
         active, stored = self._active.get(key.play, (None, None))
         if key not in self.pairs or active != key or stored is None:
             return
-        row = next((r for r in reversed(self._recent[key]) if int(r[0]) == step.open_ms), None)
-        if row is None:
-            return
         fired = tuple(rule for rule, on in step.signals.items() if on)
-        bar = StageBar(_row(row), fired)
+        bar = StageBar(_row(step.row), fired)
         play, entered = key.play, stored.entered_at
         self._records.post(lambda records: records.graduations.add_bars(play, entered, [bar]))
         close_ms = step.open_ms + self.pairs[key].play.play.timeframe.ms
@@ -356,7 +352,7 @@ class Graduation:
             Stage(stored.stage),
             stored,
             venue_tolerance_bps=self.ladder.venue_fill_tolerance_bps,
-            local_fills=self._local[key.environment],
+            local_fills=self._deployment.model.environments[key.environment].kind.local_fills,
             as_of_ms=as_of_ms,
         )
 

@@ -71,6 +71,8 @@ log = structlog.get_logger(__name__)
 STATE_KEY: Final = "recovery"
 """The environment's state snapshot this module keeps (see :meth:`Recovery.reconcile`)."""
 NEVER_PLACED: Final = "never placed: the venue does not know it (the runtime stopped first)"
+RECOVERY_PREFIX: Final = "rcv-"
+"""Begins the id of a close recovery sends itself: an order of the runtime's, not a play's."""
 _MAX_PASSES: Final = 4
 
 
@@ -352,7 +354,7 @@ class Recovery:
         self._closes += 1
         stamp = int(now.timestamp() * 1000)  # distinct from any earlier run's closes
         order = OrderSubmitted(
-            client_order_id=ClientOrderId(f"rcv-{stamp}-{self._closes}"),
+            client_order_id=ClientOrderId(f"{RECOVERY_PREFIX}{stamp}-{self._closes}"),
             time=now,
             symbol=report.symbol,
             side=side.opposite(),

@@ -60,6 +60,8 @@ class BarStep:
 
     index: int
     open_ms: int
+    row: NDArray[np.float64]
+    """The bar itself: open time (ms), open, high, low, close, volume."""
     signals: Mapping[str, bool]
     traded: bool
     """Whether the engine ran (``False`` while warming up)."""
@@ -133,5 +135,5 @@ class PlayRunner:
         self._index += 1
         self._last_open = open_ms
         return BarStep(
-            index, open_ms, signals, trade, marked - began, featured - marked, done - featured
+            index, open_ms, row, signals, trade, marked - began, featured - marked, done - featured
         )

@@ -130,8 +130,7 @@ class Supervisor:
         self.graduation: Graduation | None = None
         """The pipeline of the plays that graduate (``environments: pipeline``), if any."""
         if any(deployment.graduates(spec) for spec in deployment.model.plays):
-            local = {n: e.kind.local_fills for n, e in deployment.model.environments.items()}
-            self.graduation = Graduation(deployment, records, self.pairs, self, local_fills=local)
+            self.graduation = Graduation(deployment, records, self.pairs, self)
 
     # -- start and stop ----------------------------------------------------------------------
 

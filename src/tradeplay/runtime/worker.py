@@ -42,12 +42,14 @@ from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recorder import RecordedMarket
 from tradeplay.runtime.runner import BarStep, Market, PlayRunner
 
-__all__ = ["HealthPolicy", "PairWorker"]
+__all__ = ["PANIC_PREFIX", "HealthPolicy", "PairWorker"]
 
 log = structlog.get_logger(__name__)
 
 _STOP: Final = "stop"
 _RESUME: Final = "resume"
+PANIC_PREFIX: Final = "panic-"
+"""Begins the id of a panic's close: an order of the runtime's, not of the play's engine."""
 _AFRESH: Final = "afresh"
 
 
@@ -245,7 +247,7 @@ class PairWorker:
             size = exchange.position(symbol).size
             if size != 0 and now is not None:
                 self._panics += 1
-                link = f"panic-{self.pair.key.play[:10]}{self._token}-{self._panics}"
+                link = f"{PANIC_PREFIX}{self.pair.key.play[:10]}{self._token}-{self._panics}"
                 exchange.submit(
                     OrderSubmitted(
                         client_order_id=ClientOrderId(link),
