@@ -431,6 +431,30 @@ def test_a_drawdown_breach_freezes_its_environment_at_once_and_the_global_one() 
     assert risk.frozen(ALL) != ""
 
 
+def test_resuming_a_paused_pair_keeps_the_drawdown_peak_a_halt_restarts_it() -> None:
+    risk = book(demo=GroupLimits(max_drawdown_percent=Decimal(10)))
+    assert risk.observe("demo", Decimal(10000), NOON) == []
+    assert risk.observe("demo", Decimal(9500), NOON.replace(hour=13)) == []
+    risk.resume("demo")  # an operator's pause and resume: nothing was halted
+    (breach,) = risk.observe("demo", Decimal(8900), NOON.replace(hour=14))
+    assert breach.value == Decimal(11)  # from the peak of 10000, not from 9500
+    risk.resume("demo")  # the operator lifts the halt: the peak starts again here
+    assert risk.frozen("demo") == ""
+    assert risk.observe("demo", Decimal(8500), NOON.replace(hour=15)) == []  # 4.5 % of 8900
+
+
+def test_a_check_does_not_move_the_day_readings_are_measured_against() -> None:
+    """The daily-loss check reads the state; a check stamped later than the last equity
+    reading must not make the next reading late (and lost)."""
+    risk, breaches = book(demo=GroupLimits(max_daily_loss_percent=Decimal(5))), []
+    venue = Venue()
+    trading = guard(risk, venue, breaches, clock=Clock(NOON.replace(hour=14)))
+    assert risk.observe("demo", Decimal(10000), NOON) == []
+    trading.submit(buy("0.01", n=1))  # checked at 14:00
+    (loss,) = risk.observe("demo", Decimal(9400), NOON.replace(hour=13))  # read at 13:00
+    assert (loss.rule, loss.value) == ("daily_loss", Decimal(6))
+
+
 @dataclass
 class Worker:
     """A pair's worker as the protocol sees it: its pair, and a panic that logs when it runs."""

@@ -190,20 +190,19 @@ def veto(group: Group, opening: Opening, members: Iterable[Holding]) -> Breach |
     if group.frozen:
         return breach(opening, f"{prefix}emergency", "block", f"{where} is halted: {group.frozen}")
     daily = limits.max_daily_loss_percent
-    if daily is not None and group.risk is not None:
-        # A new UTC day may have begun since the last reading: it starts a new baseline.
-        if group.risk.as_of < opening.time:
-            group.risk = group.risk.update(group.risk.equity, opening.time, limits.equity_limits)
-        if group.risk.daily_loss_percent >= daily:
-            loss = group.risk.daily_loss_percent
-            return breach(
-                opening,
-                f"{prefix}daily_loss",
-                "block",
-                f"{where}: {daily_words(group.risk, daily)}",
-                value=loss,
-                threshold=daily,
-            )
+    # A new UTC day since the last reading starts a new baseline: nothing lost yet today. (The
+    # check reads the state only; the equity readings move it.)
+    risk = group.risk
+    today = risk is not None and opening.time.date() <= risk.day
+    if daily is not None and risk is not None and today and risk.daily_loss_percent >= daily:
+        return breach(
+            opening,
+            f"{prefix}daily_loss",
+            "block",
+            f"{where}: {daily_words(risk, daily)}",
+            value=risk.daily_loss_percent,
+            threshold=daily,
+        )
     leverage = limits.max_leverage
     if leverage is not None and opening.leverage > leverage:
         return breach(

@@ -160,13 +160,15 @@ class RiskBook:
             target.frozen = target.frozen or reason
 
     def resume(self, environment: str) -> None:
-        """An operator's resume: lift the environment's halt and the global one; their equity
-        peaks restart at today's equity (else a drawdown halts again at once)."""
+        """An operator's resume: lift the environment's halt and the global one; a halted
+        group's equity peak restarts at today's equity (else a drawdown halts again at once).
+        A group that was not halted keeps its peak: a pause is no reason to forget it."""
         with self._lock:
             for group in (self._groups[environment], self._all):
-                group.frozen = ""
-                if group.risk is not None:
-                    group.risk = group.risk.resume()
+                if group.frozen or (group.risk is not None and group.risk.halted):
+                    group.frozen = ""
+                    if group.risk is not None:
+                        group.risk = group.risk.resume()
 
     def frozen(self, group: str) -> str:
         with self._lock:
