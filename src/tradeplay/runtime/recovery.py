@@ -147,10 +147,13 @@ class Recovery:
 
     def agreed(self) -> bool:
         """Whether the engines may trade: recovery succeeded, or succeeds now (retried at
-        most every ``retry_s``). Thread-safe; every pair's worker asks."""
-        with self._lock:
-            if self._agreed:
-                return True
+        most every ``retry_s``). Thread-safe; every pair's worker asks at each bar: while one
+        of them reconciles, the others do not wait for it (their bars go on, without trading)."""
+        if self._agreed:
+            return True
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
             now = self._monotonic()
             if self._tried_at is not None and now - self._tried_at < self._retry_s:
                 return False
@@ -164,6 +167,8 @@ class Recovery:
                 return False
             self._agreed = not self.failure
             return self._agreed
+        finally:
+            self._lock.release()
 
     def reconcile(self) -> list[Finding]:
         """Passes until one finds nothing to settle (at most four); every finding. Sets

@@ -162,8 +162,10 @@ class PairWorker:
                 if item == _STOP:
                     return
                 if item == _AFRESH:
-                    self.broken = True
-                self._resume()
+                    self.rebuild()
+                    self.trading = True
+                else:
+                    self._resume()
                 continue
             self._seen.append(item)
             self.last_close = Decimal(str(item[4]))
