@@ -87,13 +87,10 @@ class TradeBuilder:
         self._open: _Open | None = None
         self._closed: list[_Closed] = []
 
-    def add(self, fill: Fill, bar: int | None = None) -> None:
-        """Book ``fill``: the part that reduces the position first, then the part that opens.
-
-        Each part carries the fill's fee in proportion to its quantity. ``bar``: the index of
-        the bar the fill happened in, when the caller has it (else it is looked up).
-        """
-        at = self._bar_of(fill.time) if bar is None else bar
+    def add(self, fill: Fill, at: int) -> None:
+        """Book ``fill``, which happened in bar ``at`` (see :meth:`bars_of`): the part that
+        reduces the position first, then the part that opens. Each part carries the fill's fee
+        in proportion to its quantity."""
         before = self._size
         against = before != 0 and (before > 0) != (fill.side.sign > 0)
         closing = min(fill.qty, abs(before)) if against else ZERO
@@ -180,12 +177,8 @@ class TradeBuilder:
             exit_reason=trade.exit_reason,
         )
 
-    def _bar_of(self, time: datetime) -> int:
-        ms = int(time.timestamp() * 1000)
-        return max(0, int(self._opens.searchsorted(ms, side="right")) - 1)
-
     def bars_of(self, fills: Sequence[Fill]) -> list[int]:
-        """The bar of each fill (as :meth:`add` looks it up), in one vectorised search."""
+        """The bar of each fill, in one vectorised search."""
         ms = np.fromiter((int(f.time.timestamp() * 1000) for f in fills), np.int64, len(fills))
         found = np.maximum(self._opens.searchsorted(ms, side="right") - 1, 0)
         return [int(bar) for bar in found.tolist()]

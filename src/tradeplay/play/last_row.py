@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.play.checker import SINGLE_OUTPUT
+from tradeplay.play.functions import FUNCTIONS, Type
 from tradeplay.play.nodes import Arith, Call, Compare, Expr, Logic, Lookback, Name, Neg, Not, Number
 
 __all__ = ["LastRow"]
@@ -102,7 +103,9 @@ class LastRow:
             return _compare(">=", x, low) and _compare("<=", x, high)
         if name == "abs":
             return abs(values[0])
-        return _extreme(min if name == "min" else max, values[0], values[1])
+        if name in ("min", "max"):
+            return _extreme(min if name == "min" else max, values[0], values[1])
+        raise KeyError(f"function {name!r} has no streaming evaluation")
 
     def _windowed(self, name: str, arg: Expr, n: int, i: int) -> Value:
         if name == "change":
@@ -164,5 +167,5 @@ _COMPARISONS: Final[Mapping[str, Callable[[Value, Value], bool]]] = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_WINDOWED: Final = frozenset({"highest", "lowest", "change", "rising", "falling"})
-_CONDITIONS: Final = frozenset({"crosses_above", "crosses_below", "between", "rising", "falling"})
+_WINDOWED: Final = frozenset(name for name, f in FUNCTIONS.items() if f.has_window)
+_CONDITIONS: Final = frozenset(name for name, f in FUNCTIONS.items() if f.result is Type.CONDITION)

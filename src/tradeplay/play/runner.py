@@ -59,7 +59,6 @@ class PlayStream:
     """Feed closed bars one at a time; each step returns that bar's four signals."""
 
     def __init__(self, play: PlaySignals) -> None:
-        self._play = play
         self._frame = play.frame.stream()
         self._names = play.frame.column_names()
         self._rules = LastRow({rule: play.compiled.rules.get(rule) for rule in RULES}, self._names)
