@@ -128,6 +128,8 @@ def test_a_drawdown_emergency_in_demo_leaves_live_trading_and_outlives_a_restart
         )
         told = [type(e).__name__ for e in seen if isinstance(e, RiskBreached | EmergencyDeclared)]
         assert told == ["RiskBreached", "EmergencyDeclared"]
+        (declared,) = [e for e in seen if isinstance(e, EmergencyDeclared)]
+        assert "closing " in declared.reason, declared.reason  # demo held a position to close
         assert database.risk_events.since("live", EPOCH) == []
         handle.step()
         wait_until(lambda: demo_is_flat(handle, venue), "demo was not flattened at the next bar")

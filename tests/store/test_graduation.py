@@ -9,6 +9,7 @@ import pytest
 from tests.store.builders import at
 from tradeplay.domain.errors import InputError
 from tradeplay.store import Database, GraduationDecision, StoredPlacement
+from tradeplay.store.graduation import StageBar
 
 
 def _decision(seconds: float = 0, verdict: str = "promote") -> GraduationDecision:
@@ -80,3 +81,19 @@ def test_where_each_play_stands_is_kept_and_replaced(database: Database) -> None
     database.graduations.place(other)
     assert database.graduations.placement("trend") == live
     assert database.graduations.placements() == [other, live]
+
+
+def test_a_stage_bar_seen_twice_is_kept_once_and_a_window_ends_where_asked(
+    database: Database,
+) -> None:
+    entered = at(0)
+    warm = StageBar((60_000.0, 1.0, 2.0, 0.5, 1.5, 10.0), None)
+    traded = [
+        StageBar((120_000.0, 1.5, 2.0, 1.0, 1.8, 12.0), ("long_entry",)),
+        StageBar((180_000.0, 1.8, 1.9, 1.1, 1.2, 9.0), ()),
+    ]
+    database.graduations.add_bars("ema", entered, [warm, *traded])
+    database.graduations.add_bars("ema", entered, traded[:1])  # again, as after a restart
+    assert database.graduations.bars("ema", entered) == [warm, *traded]
+    assert database.graduations.bars("ema", entered, until_ms=180_000) == [warm, traded[0]]
+    assert database.graduations.bars("ema", at(1)) == []  # another stage's tape
