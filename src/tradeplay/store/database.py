@@ -60,6 +60,20 @@ def default_url(data_home: Path) -> str:
     return f"sqlite:///{data_home / SQLITE_FILE}"
 
 
+_REPOSITORIES: Final[dict[str, Callable[[Begin], Any]]] = {
+    "orders": OrderRecords,
+    "fills": FillRecords,
+    "positions": PositionRecords,
+    "signals": SignalRecords,
+    "balances": BalanceRecords,
+    "equity": EquityRecords,
+    "risk_events": RiskEventRecords,
+    "deployments": DeploymentRecords,
+    "graduations": GraduationRecords,
+}
+"""Every repository of :class:`Records`, by attribute name."""
+
+
 class Records:
     """Every repository, all writing through the same way of opening a transaction."""
 
@@ -102,8 +116,8 @@ class Database(Records):
         super().__init__(begin)
         self.engine = engine
         if self._group is not None:  # every repository call runs on the group's writer
-            for name in _REPOSITORIES:
-                setattr(self, name, _Shipped(self._group, name))
+            for name, repository in _REPOSITORIES.items():
+                setattr(self, name, _Shipped(self._group, repository))
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Database:
@@ -147,34 +161,21 @@ class Database(Records):
         self.engine.dispose()
 
 
-_REPOSITORIES: Final = (
-    "orders",
-    "fills",
-    "positions",
-    "signals",
-    "balances",
-    "equity",
-    "risk_events",
-    "deployments",
-    "graduations",
-)
-
-
 class _Shipped:
     """A repository whose every method call runs on the group commit's writer thread (with
     the repository bound to the writer's connection): see :mod:`tradeplay.store._group_commit`."""
 
-    def __init__(self, group: GroupCommit, name: str) -> None:
+    def __init__(self, group: GroupCommit, repository: Callable[[Begin], Any]) -> None:
         self._group = group
-        self._name = name
+        self._repository = repository
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
-        name = self._name
+        repository = self._repository
 
         def shipped(*args: Any, **kwargs: Any) -> Any:
-            def run(connection: Connection) -> Any:
-                repository = getattr(Records(lambda: nullcontext(connection)), name)
-                return getattr(repository, method)(*args, **kwargs)
+            def run(connection: Connection) -> Any:  # only this repository, on this connection
+                bound = repository(lambda: nullcontext(connection))
+                return getattr(bound, method)(*args, **kwargs)
 
             return self._group.call(run)
 
