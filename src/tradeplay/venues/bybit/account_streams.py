@@ -108,7 +108,7 @@ class AccountStreams:
     async def resync(self) -> None:
         """Open orders, positions and the wallet as Bybit has them now; our orders the view
         still waits for but Bybit no longer lists as open are looked up one by one."""
-        generation, known = self._view.generation(), self._view.open_order_ids()
+        known = self._view.open_order_ids()
         orders = await self._venue.open_orders()
         self._view.resynced_orders(orders, known)
         for report in orders:
@@ -118,11 +118,9 @@ class AccountStreams:
             if found is not None:
                 self._view.refreshed_orders([found])
         for symbol in self._symbols:
-            position = await self._venue.position(symbol)
-            self._view.refreshed_position(position, generation)
+            position = await self._venue.fresh_position(symbol)
             self._listener.on_position(position)
-        balance = await self._venue.balance()
-        self._view.refreshed_balance(balance, generation)
+        balance = await self._venue.fresh_balance()
         self._listener.on_balance(balance)
         if self._venue.unprotected:  # an entry's fill may have come while the socket was down
             try:
@@ -144,12 +142,14 @@ class AccountStreams:
                 report = order_report(item)
                 self._view.on_order(report)
                 self._listener.on_order(report)
-                if report.client_order_id in self._venue.unprotected:
-                    self._spawn(self._protect(report))
+                # An entry whose protection waits has ended: its report is in the view now, so
+                # the protection is placed from its avgPrice without a lookup.
+                if not report.is_open and report.client_order_id in self._venue.unprotected:
+                    self._spawn(self._protect())
 
-    async def _protect(self, report: OrderReport) -> None:
+    async def _protect(self) -> None:
         try:
-            await self._venue.protect_reported(report)
+            await self._venue.protect_filled()
         except TradeplayError as error:  # tried again at the next fill, bar or re-sync
             log.warning("protection_not_placed_yet", error=str(error))
 

@@ -353,21 +353,6 @@ class BybitVenue:
                 self.unprotected.pop(link_id, None)
         return placed
 
-    async def protect_reported(self, report: OrderReport) -> bool:
-        """The ``order`` topic reported ``report``: when it is a finished entry with fills whose
-        protection waits, place it from the report's ``avgPrice`` at once (the lookup of
-        :meth:`protect_filled` is not needed: this is what it would find). Whether it did."""
-        link_id = report.client_order_id
-        if link_id is None or report.is_open or report.avg_price is None or not report.filled_qty:
-            return False
-        async with self._protecting:
-            order = self.unprotected.get(link_id)
-            if order is None:
-                return False  # not ours to protect, or placed already
-            await self._protect(order, report.avg_price)
-            self.unprotected.pop(link_id, None)
-        return True
-
     async def cancel(self, symbol: Symbol, link_id: ClientOrderId) -> list[OrderEvent]:
         """Cancel by our id; the order's resulting events, empty if Bybit does not know it."""
         try:
