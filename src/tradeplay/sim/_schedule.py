@@ -24,6 +24,8 @@ class NextSettlement:
     """The first settlement at or after a time, from a cached window of the schedule."""
 
     __slots__ = (
+        "_answer",
+        "_asked",
         "_end",
         "_from",
         "_horizon_ms",
@@ -49,9 +51,20 @@ class NextSettlement:
         self._schedule: FundingSchedule | None = None
         self._index = -1  # the settlement whose rate is in _rate
         self._rate = Decimal(0)
+        self._asked = 2**63
+        self._answer: tuple[int, Decimal] | None = None
+        """The answer for ``_asked``: also for every later time up to the settlement itself
+        (for every later time when ``None``). The exchange asks before every stretch."""
 
     def at_or_after(self, ms: int) -> tuple[int, Decimal] | None:
         """``(time in ms, rate)`` of the first settlement at or after ``ms``; ``None``: none."""
+        answer = self._answer
+        if self._asked <= ms and (answer is None or ms <= answer[0]):
+            return answer
+        self._asked, self._answer = ms, self._look_up(ms)
+        return self._answer
+
+    def _look_up(self, ms: int) -> tuple[int, Decimal] | None:
         times = self._times
         index = bisect_left(times, ms) if self._from <= ms < self._to else len(times)
         if index == len(times):  # outside the window, or none left in it: look further

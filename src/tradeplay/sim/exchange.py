@@ -173,10 +173,6 @@ class SimulatedExchange:
         self._last_price: Price | None = None
         self._settled_ms = 0
         """Settlements before this time are booked."""
-        self._due: tuple[int, Decimal] | None = None
-        self._due_from = 2**63
-        """``_due`` is the first settlement at or after ``_due_from``: the answer for every
-        time from ``_due_from`` up to ``_due`` itself (for every later time when ``None``)."""
         self._checked: NDArray[np.float64] | None = None
         """The last bar matrix whose layout was checked (a run passes the same one each time)."""
 
@@ -377,12 +373,7 @@ class SimulatedExchange:
 
     def _next_settlement(self) -> tuple[int, Decimal] | None:
         """The first settlement not yet booked and not passed (bars passed while flat)."""
-        ms = max(self._now_ms or 0, self._settled_ms)
-        due = self._due
-        if ms < self._due_from or (due is not None and ms > due[0]):
-            due = self._due = self._settlements.at_or_after(ms)
-            self._due_from = ms
-        return due
+        return self._settlements.at_or_after(max(self._now_ms or 0, self._settled_ms))
 
     def _scan(self, bars: NDArray[np.float64], i: int, stop: int) -> tuple[int, int]:
         up, down = self._book.levels()
