@@ -146,8 +146,8 @@ class RiskState:
         if state.halted or limit is None or state.drawdown_percent < limit:
             return state
         reason = (
-            f"trading halted: drawdown {_pct(state.drawdown_percent)} % from the equity peak "
-            f"{_money(state.equity_peak)} reached the {_pct(limit)} % limit at "
+            f"trading halted: drawdown {cents(state.drawdown_percent)} % from the equity peak "
+            f"{cents(state.equity_peak)} reached the {cents(limit)} % limit at "
             f"{time:%Y-%m-%d %H:%M:%S} UTC; only exits and reduce-only orders pass until the "
             "halt is reset"
         )
@@ -241,17 +241,14 @@ def _veto(order: IntendedOrder, state: RiskState, limits: RiskLimits) -> str:
     if state.halted:
         return state.halt_reason
     if state.equity <= 0:
-        return f"equity is {_money(state.equity)} {settle}: no new positions"
+        return f"equity is {cents(state.equity)} {settle}: no new positions"
     daily = limits.max_daily_loss_percent
     if daily is not None and state.daily_loss_percent >= daily:
-        return (
-            f"daily loss {_pct(state.daily_loss_percent)} % reached the {_pct(daily)} % limit "
-            f"for {state.day.isoformat()} (UTC); new entries resume after 00:00 UTC"
-        )
+        return daily_loss_reason(state, daily)
     if limits.max_leverage is not None and order.leverage > limits.max_leverage:
         return (
-            f"the order would use {_pct(order.leverage)}× leverage; this environment allows at "
-            f"most {_pct(limits.max_leverage)}×"
+            f"the order would use {cents(order.leverage)}× leverage; this environment allows at "
+            f"most {cents(limits.max_leverage)}×"
         )
     return _stop_side_problem(order)
 
@@ -315,14 +312,14 @@ def _trade_risk_cap(
             ZERO,
             lambda: (
                 "no stop loss: the loss of this trade is not bounded and the per-trade limit is "
-                f"{_pct(limit)} % of equity"
+                f"{cents(limit)} % of equity"
             ),
         )
     distance = abs(order.price - order.stop_price)
 
     def reason() -> str:
         risk = opening * distance / equity * HUNDRED
-        return f"risk to the stop {_pct(risk)} % of equity is above the {_pct(limit)} % limit"
+        return f"risk to the stop {cents(risk)} % of equity is above the {cents(limit)} % limit"
 
     return _Cap(equity * limit / HUNDRED / distance * order.price, reason)
 
@@ -336,7 +333,7 @@ def _exposure_cap(
 
     def reason() -> str:
         after = (held + wanted) / equity
-        return f"{what} would be {_pct(after)}× equity, above the {_pct(limit)}× limit"
+        return f"{what} would be {cents(after)}× equity, above the {cents(limit)}× limit"
 
     return _Cap(limit * equity - held, reason)
 
@@ -348,7 +345,7 @@ def _reduced(order: IntendedOrder, closing: Quantity, allowed: Quantity, why: st
     if opening == 0:
         return _closing_only(order, closing, f"blocked: {why}")
     qty = closing + opening
-    problem = _order_problem(instrument, qty, order.price)
+    problem = order_problem(instrument, qty, order.price)
     if problem:
         return _closing_only(
             order, closing, f"blocked: {why}; what is left is too small: {problem}"
@@ -368,7 +365,16 @@ def _closing_only(order: IntendedOrder, closing: Quantity, reason: str) -> RiskV
     return Reduce(closing, f"{reason}; only the {format_decimal(closing)} {base} closing passes")
 
 
-def _order_problem(instrument: Instrument, qty: Quantity, price: Price) -> str:
+def daily_loss_reason(state: RiskState, limit: Decimal) -> str:
+    """Why no new entry may be made today: the day's loss reached ``limit`` (percent)."""
+    return (
+        f"daily loss {cents(state.daily_loss_percent)} % reached the {cents(limit)} % limit "
+        f"for {state.day.isoformat()} (UTC); new entries resume after 00:00 UTC"
+    )
+
+
+def order_problem(instrument: Instrument, qty: Quantity, price: Price) -> str:
+    """The instrument rule an order of ``qty`` at ``price`` breaks, or ``""``."""
     try:
         instrument.validate_qty(qty)
         instrument.validate_notional(qty, price)
@@ -383,9 +389,6 @@ def _loss_percent(base: Money, now: Money) -> Decimal:
     return (base - now) / base * HUNDRED
 
 
-def _pct(value: Decimal) -> str:
-    return format_decimal(value.quantize(Decimal("0.01")))
-
-
-def _money(value: Money) -> str:
+def cents(value: Decimal) -> str:
+    """``value`` to two decimals, as messages show money and percentages."""
     return format_decimal(value.quantize(Decimal("0.01")))

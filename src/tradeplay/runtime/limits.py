@@ -32,10 +32,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Final
 
-from tradeplay.domain.errors import InstrumentRuleError
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.values import ZERO, Symbol, format_decimal
-from tradeplay.engine.risk import RiskLimits, RiskState
+from tradeplay.engine.risk import RiskLimits, RiskState, daily_loss_reason, order_problem
 from tradeplay.runtime.deployment import GlobalRiskSpec
 from tradeplay.runtime.pairs import PairKey
 
@@ -47,7 +46,6 @@ __all__ = [
     "Holding",
     "Opening",
     "breach",
-    "money",
     "observe",
     "too_small",
     "veto",
@@ -172,7 +170,7 @@ def observe(group: Group, equity: Decimal, time: datetime) -> list[Breach]:
                 rule=f"{prefix}daily_loss",
                 action="block",
                 time=time,
-                detail=daily_words(state, daily),
+                detail=daily_loss_reason(state, daily),
                 value=state.daily_loss_percent,
                 threshold=daily,
             )
@@ -199,7 +197,7 @@ def veto(group: Group, opening: Opening, members: Iterable[Holding]) -> Breach |
             opening,
             f"{prefix}daily_loss",
             "block",
-            f"{where}: {daily_words(risk, daily)}",
+            f"{where}: {daily_loss_reason(risk, daily)}",
             value=risk.daily_loss_percent,
             threshold=daily,
         )
@@ -248,24 +246,8 @@ def breach(  # noqa: PLR0917  # the fields of one breach
     )
 
 
-def daily_words(state: RiskState, limit: Decimal) -> str:
-    loss = state.daily_loss_percent.quantize(Decimal("0.01"))
-    return (
-        f"daily loss {format_decimal(loss)} % reached the {format_decimal(limit)} % limit for "
-        f"{state.day.isoformat()} (UTC); new entries resume after 00:00 UTC"
-    )
-
-
-def money(value: Decimal) -> str:
-    return format_decimal(value.quantize(Decimal("0.01")))
-
-
 def too_small(instrument: Instrument, qty: Decimal, price: Decimal) -> str:
+    """What makes a reduced order unsendable (nothing left of it, or an instrument rule)."""
     if qty <= 0:
         return f"less than one step of {format_decimal(instrument.qty_step)} {instrument.base}"
-    try:
-        instrument.validate_qty(qty)
-        instrument.validate_notional(qty, price)
-    except InstrumentRuleError as error:
-        return str(error)
-    return ""
+    return order_problem(instrument, qty, price)

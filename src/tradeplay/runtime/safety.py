@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from tradeplay.domain.instrument import Rounding
 from tradeplay.domain.values import ZERO, Symbol
-from tradeplay.engine.risk import RiskState
+from tradeplay.engine.risk import RiskState, cents
 from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.limits import (
     ALL,
@@ -47,7 +47,6 @@ from tradeplay.runtime.limits import (
     Holding,
     Opening,
     breach,
-    money,
     observe,
     too_small,
     veto,
@@ -235,8 +234,8 @@ class RiskBook:
                 opening,
                 rule,
                 "reduce",
-                f"{rule}: {money(wanted)} {opening.instrument.settle} more would go over "
-                f"{money(limit)} ({money(max(ZERO, room))} left)",
+                f"{rule}: {cents(wanted)} {opening.instrument.settle} more would go over "
+                f"{cents(limit)} ({cents(max(ZERO, room))} left)",
                 value=wanted,
                 threshold=limit,
             )
