@@ -21,12 +21,13 @@ which the command waits for. With nothing running, the request waits in the stor
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import structlog
 
@@ -95,29 +96,10 @@ class EmergencyProtocol:
             deployment=breach.deployment,
             detail=breach.detail,
         )
-        self.records.risk_events.record(
-            breach.environment,
-            RiskEventRecord(
-                time=breach.time,
-                rule=breach.rule,
-                action=breach.action,
-                deployment=breach.deployment,
-                value=breach.value,
-                threshold=breach.threshold,
-                detail=breach.detail,
-            ),
-        )
+        event = RiskEventRecord(**_same_fields(breach, RiskEventRecord))
+        self.records.risk_events.record(breach.environment, event)
         self.bus.publish(
-            notify.RiskBreached(
-                environment=breach.environment,
-                time=breach.time,
-                rule=breach.rule,
-                action=breach.action,
-                deployment=breach.deployment,
-                value=breach.value,
-                threshold=breach.threshold,
-                detail=breach.detail,
-            )
+            notify.RiskBreached(environment=breach.environment, **_same_fields(event, event))
         )
 
     def _outcome(self, future: Future[str]) -> str:
@@ -164,3 +146,9 @@ def await_panics(
             return found
         sleep(step_s)
         waited += step_s
+
+
+def _same_fields(source: object, like: Any) -> dict[str, Any]:
+    """``source``'s values of the fields of the dataclass ``like`` (a breach, its risk event
+    and the event published carry the same ones)."""
+    return {f.name: getattr(source, f.name) for f in dataclasses.fields(like)}
