@@ -14,8 +14,6 @@ paper read mainnet's; testnet its own).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import functools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -38,7 +36,6 @@ from tradeplay.runtime.venue_session import VenueMarket, VenueSession
 from tradeplay.sim.book import Origin
 from tradeplay.venues.bybit.account_streams import AccountStreams
 from tradeplay.venues.bybit.config import BybitCredentials, BybitEndpoints, VenueConfig
-from tradeplay.venues.bybit.streams import supervise
 
 __all__ = ["EnvironmentConnection"]
 
@@ -73,9 +70,6 @@ class EnvironmentConnection:
         first = pairs[0]
         self.session = VenueSession(config, first.symbol, first.play.play.timeframe, name)
         self.router = self.session.router
-        self._loop = self.session.run(_running_loop())
-        self._stop = self.session.run(_new_event())
-        self._tasks: list[concurrent.futures.Future[None]] = []
         self._own_market_data = market_data is None
         self._market_data = MarketData() if market_data is None else market_data
         self._source = PublicSource.of(config)
@@ -144,29 +138,15 @@ class EnvironmentConnection:
             symbols = tuple(pair.symbol for pair in self.pairs)
             specs += AccountStreams(self.session.venue, self.router, symbols).specs()
         for spec in specs:
-            task = asyncio.run_coroutine_threadsafe(
-                supervise(self.session.venue, spec, stop=self._stop), self._loop
-            )
-            self._tasks.append(task)
+            self.session.supervise(spec)
         for pair, shared in self._bars.values():
             shared.start(functools.partial(sink, pair), enqueues=enqueues)
 
     def close(self) -> None:
         """Stop the streams and close the session (orders and positions stay as they are);
         the shared bars go on for the other environments reading them."""
-        self._loop.call_soon_threadsafe(self._stop.set)
-        for task in self._tasks:
-            task.cancel()
         for _pair, shared in self._bars.values():
             shared.close()
         if self._own_market_data:
             self._market_data.close()
         self.session.close()
-
-
-async def _running_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
-
-
-async def _new_event() -> asyncio.Event:
-    return asyncio.Event()

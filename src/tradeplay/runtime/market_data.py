@@ -226,8 +226,8 @@ class _Source:
         self.session = VenueSession(source.config(hub.stale_after_s), symbol, timeframe)
         self.venue = self.session.venue
         self.venue.probe = self._probe
-        self.loop = self.session.run(_running_loop())
-        self.stop = self.session.run(_new_event())
+        self.loop = self.session.loop
+        self.stop = self.session.stopping
         self.streams: dict[tuple[Symbol, Timeframe], _SharedBars] = {}
         self.venues: tuple[BybitVenue, ...] = ()
         """The readers' venues, for their latency probes (loop side only)."""
@@ -244,7 +244,6 @@ class _Source:
                 venue.probe(event, ns)
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.stop.set)
         for stream in self.streams.values():
             stream.close()
         self.session.close()
@@ -440,11 +439,3 @@ def _reporter() -> concurrent.futures.ThreadPoolExecutor:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-
-
-async def _running_loop() -> asyncio.AbstractEventLoop:
-    return asyncio.get_running_loop()
-
-
-async def _new_event() -> asyncio.Event:
-    return asyncio.Event()

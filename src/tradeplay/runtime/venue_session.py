@@ -33,7 +33,7 @@ from tradeplay.venues.bybit.config import VenueConfig
 from tradeplay.venues.bybit.exchange import DEFAULT_TIMEOUT_S, BybitExchange, run_on_loop
 from tradeplay.venues.bybit.feed import BybitFeed
 from tradeplay.venues.bybit.limits import RateLimiter
-from tradeplay.venues.bybit.streams import supervise
+from tradeplay.venues.bybit.streams import StreamSpec, supervise
 from tradeplay.venues.bybit.venue import BybitVenue
 
 __all__ = ["VenueClock", "VenueMarket", "VenueSession"]
@@ -106,10 +106,23 @@ class VenueSession:
         if self.config.credentials is not None:
             specs += AccountStreams(self.venue, self.router, (self.symbol,)).specs()
         for spec in specs:
-            task = asyncio.run_coroutine_threadsafe(
-                supervise(self.venue, spec, stop=self._stop), self._loop
-            )
-            self._tasks.append(task)
+            self.supervise(spec)
+
+    def supervise(self, spec: StreamSpec) -> None:
+        """Keep ``spec``'s stream up on the session's loop until the session closes."""
+        task = asyncio.run_coroutine_threadsafe(
+            supervise(self.venue, spec, stop=self._stop), self._loop
+        )
+        self._tasks.append(task)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set (on the loop) when the session closes: what its supervised work waits on."""
+        return self._stop
 
     def _fill_seen(self, fill: Fill) -> None:
         """On the loop: a fill of an entry whose protection waits for it places it now."""
