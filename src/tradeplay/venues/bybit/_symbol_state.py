@@ -6,6 +6,7 @@ reached a level may have filled something whose messages are still on the way".
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -52,7 +53,7 @@ class SymbolState:
     orders: dict[OrderId, OrderReport] = field(default_factory=dict)
 
 
-def may_have_changed(state: SymbolState, bar: BarRange, ours: set[ClientOrderId]) -> bool:
+def may_have_changed(state: SymbolState, bar: BarRange, ours: Container[ClientOrderId]) -> bool:
     """Whether anything of ``state`` could have filled, triggered or settled in ``bar``
     (``ours``: orders in flight, whose outcome the view waits for anyway)."""
     position = state.position

@@ -65,14 +65,24 @@ class _Working:
     """An order of ours sent and not yet settled in the view."""
 
     symbol: Symbol
-    resting: bool = False
-    """Reported working in the book (a limit or conditional order): its fill may take long."""
-    final: bool = False
-    filled_qty: Decimal = ZERO
-    """What the ``order`` topic says was filled; settled when the fills received reach it."""
     fills_received: Decimal = ZERO
     report: OrderReport | None = None
-    """The ``order`` topic's last word on it."""
+    """The ``order`` topic's last word on it (``None``: no word yet)."""
+
+    @property
+    def resting(self) -> bool:
+        """Reported working in the book (a limit or conditional order): its fill may take long."""
+        report = self.report
+        return report is not None and report.is_open and report.order_type is not OrderType.MARKET
+
+    @property
+    def final(self) -> bool:
+        return self.report is not None and not self.report.is_open
+
+    @property
+    def settled(self) -> bool:
+        """Final, with every fill the ``order`` topic reported received."""
+        return self.final and self.fills_received >= (self.report.filled_qty if self.report else 0)
 
 
 class AccountView:
@@ -150,7 +160,7 @@ class AccountView:
         """A bar of ``symbol`` closed: did anything we hold meet its range?"""
         with self._lock:
             state = self._symbol(symbol)
-            if may_have_changed(state, bar, set(self._working)):
+            if may_have_changed(state, bar, self._working):
                 state.touched = True
                 self._wallet_touched = True
                 self._generation += 1
@@ -370,14 +380,10 @@ class AccountView:
         working = None if link_id is None else self._working.get(link_id)
         if working is not None and link_id is not None:
             working.report = report
-            working.final = not report.is_open
-            working.resting = report.is_open and report.order_type is not OrderType.MARKET
-            working.filled_qty = report.filled_qty
             self._settle(link_id)
 
     def _settle(self, link_id: ClientOrderId) -> None:
-        working = self._working[link_id]
-        if working.final and working.fills_received >= working.filled_qty:
+        if self._working[link_id].settled:
             del self._working[link_id]
 
 
