@@ -27,6 +27,7 @@ from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.values import Symbol
 from tradeplay.venues.bybit._fields import integer
+from tradeplay.venues.bybit.account_view import remember
 from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.reports import (
     BalanceReport,
@@ -172,9 +173,7 @@ class AccountStreams:
         key = found.trade_id if isinstance(found, Fill) else f"funding {found.symbol} {found.time}"
         if key in self._fill_ids:
             return
-        self._fill_ids[key] = None
-        if len(self._fill_ids) > _REMEMBERED_FILLS:
-            del self._fill_ids[next(iter(self._fill_ids))]
+        remember(self._fill_ids, key, None, _REMEMBERED_FILLS)
         if isinstance(found, FundingApplied):
             self._view.on_funding(found.symbol, seq)
             self._listener.on_funding(found)

@@ -48,7 +48,7 @@ from tradeplay.ports import TradingStop
 from tradeplay.venues.bybit._symbol_state import BarRange, SymbolState, may_have_changed
 from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 
-__all__ = ["PRIVATE_TOPICS", "AccountView", "BarRange"]
+__all__ = ["PRIVATE_TOPICS", "AccountView", "BarRange", "remember"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -374,9 +374,9 @@ class AccountView:
             orders[report.order_id] = report
         else:
             orders.pop(report.order_id, None)
-            _remember(self._final, report.order_id, None, _REMEMBERED_FINAL)
+            remember(self._final, report.order_id, None, _REMEMBERED_FINAL)
             if link_id is not None:
-                _remember(self._final_reports, link_id, report, _REMEMBERED_REPORTS)
+                remember(self._final_reports, link_id, report, _REMEMBERED_REPORTS)
         working = None if link_id is None else self._working.get(link_id)
         if working is not None and link_id is not None:
             working.report = report
@@ -387,7 +387,7 @@ class AccountView:
             del self._working[link_id]
 
 
-def _remember(kept: dict[K, V], key: K, value: V, most: int) -> None:
+def remember(kept: dict[K, V], key: K, value: V, most: int) -> None:
     """Keep ``key`` in ``kept`` with at most ``most`` entries, forgetting the oldest first."""
     kept[key] = value
     while len(kept) > most:
