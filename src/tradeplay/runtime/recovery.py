@@ -60,6 +60,7 @@ from tradeplay.play.runner import PlaySignals
 from tradeplay.ports import Clock, TradingStop
 from tradeplay.runtime.pairs import Pair
 from tradeplay.runtime.venue_account import SessionAccount, VenueAccount
+from tradeplay.runtime.venue_fills import PROTECTIVE_STOP_TYPES
 from tradeplay.store import Records
 from tradeplay.venues.bybit.order_params import needs_fill_price, protection_stop
 from tradeplay.venues.bybit.reports import OrderReport, PositionReport
@@ -226,7 +227,7 @@ class Recovery:
         findings: list[Finding] = []
         at_venue: set[str] = set()
         for report in open_orders:
-            if report.client_order_id is None and report.stop_order_type in _PROTECTIVE:
+            if report.client_order_id is None and report.stop_order_type in PROTECTIVE_STOP_TYPES:
                 continue  # the position's own protection: checked with the position
             order = report.to_order()
             at_venue.add(order.client_order_id)
@@ -417,9 +418,6 @@ class Recovery:
 
 _S = OrderStatus
 _PENDING: Final = OrderStatus.PENDING
-_PROTECTIVE: Final = frozenset(
-    {"TakeProfit", "StopLoss", "TrailingStop", "PartialTakeProfit", "PartialStopLoss"}
-)
 
 
 def _closes(order: OrderReport, symbol: Symbol) -> bool:
@@ -428,7 +426,7 @@ def _closes(order: OrderReport, symbol: Symbol) -> bool:
         order.symbol == symbol
         and order.reduce_only
         and order.is_open
-        and order.stop_order_type not in _PROTECTIVE
+        and order.stop_order_type not in PROTECTIVE_STOP_TYPES
     )
 
 

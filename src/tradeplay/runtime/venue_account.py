@@ -84,6 +84,6 @@ class SessionAccount:
 
     def protect_on_fill(self, order: OrderSubmitted) -> None:
         async def register() -> None:  # the venue's table is touched on its loop only
-            self._venue.unprotected[order.client_order_id] = order
+            self._venue.protect_on_fill(order)
 
         self._session.run(register())

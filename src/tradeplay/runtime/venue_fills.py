@@ -116,3 +116,5 @@ _ORIGINS: Final = {
     "PartialStopLoss": Origin.STOP_LOSS,
     "TrailingStop": Origin.TRAILING_STOP,
 }
+PROTECTIVE_STOP_TYPES: Final = frozenset(_ORIGINS)
+"""Bybit's ``stopOrderType`` of a position's own take-profit, stop-loss or trailing stop."""

@@ -255,7 +255,7 @@ class BybitVenue:
         link_id = order.client_order_id
         self.view.expect(link_id, order.symbol)
         if needs_fill_price(order.protection):
-            self.unprotected[link_id] = order
+            self.protect_on_fill(order)
         try:
             instrument = await self.instrument(order.symbol)
             last = None
@@ -331,6 +331,11 @@ class BybitVenue:
         stop = protection_stop(order.symbol, order.protection, order.side, avg_price, instrument)
         await self.set_trading_stop(stop)
         log.info("protection_placed", order=order.client_order_id, fill_price=str(avg_price))
+
+    def protect_on_fill(self, order: OrderSubmitted) -> None:
+        """Place ``order``'s fill-relative protection once it fills (:meth:`protect_filled`).
+        On the venue's loop: the table is touched there only."""
+        self.unprotected[order.client_order_id] = order
 
     async def protect_filled(self) -> list[ClientOrderId]:
         """Place the deferred protection of every entry that has filled since (the runtime
