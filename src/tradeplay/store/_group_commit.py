@@ -94,6 +94,21 @@ class _Inbox:
             return [self._later.popleft() for _ in range(min(_PASS, len(self._later)))]
 
 
+class _ThreadState(threading.local):
+    """What one thread has going on with the group commit."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        """Inside the thread's own :meth:`GroupCommit.begin` block (its calls run there)."""
+        self.deferring = False
+        self.held: list[_Work] = []
+        """Posted writes not shipped yet (they go with the thread's next call or flush)."""
+        self.posted: list[_Work] = []
+        """Posted writes whose outcome its next flush waits for."""
+        self.last: int | None = None
+        """The newest group its deferred calls went into."""
+
+
 class GroupCommit:
     """The process's writes to one SQLite database, committed in groups (see module doc)."""
 
@@ -105,7 +120,7 @@ class GroupCommit:
         """Guards what was committed (or failed); a writer's waiting callers are woken without
         waiting for the connection's lock, which the next pass may hold long."""
         self._inbox = _Inbox()
-        self._local = threading.local()
+        self._local = _ThreadState()
         self._connection: Connection | None = None
         self._transaction: RootTransaction | None = None
         self._group = 0
@@ -122,12 +137,12 @@ class GroupCommit:
         """``run(connection)`` on the writer thread; its result (or exception) once it ran,
         and — unless deferred — once it is durable. ``run`` may run twice (see the module
         doc): it must only touch the database."""
-        if getattr(self._local, "depth", 0) > 0:  # inside this thread's own block: run here
+        if self._local.depth > 0:  # inside this thread's own block: run here
             assert self._connection is not None
             with self._connection.begin_nested():
                 return run(self._connection)
         work = _Work(run)
-        deferring = getattr(self._local, "deferring", False)
+        deferring = self._local.deferring
         self._ship([work], urgent=deferring)  # a step waits for it: first
         result = work.done.result()
         self._after(work.group)
@@ -138,27 +153,16 @@ class GroupCommit:
         deferred, the caller goes on at once, the write is shipped with its next call or
         flush, and its :meth:`flush` waits for it (and raises its failure); otherwise as
         :meth:`call`."""
-        if not getattr(self._local, "deferring", False) or getattr(self._local, "depth", 0) > 0:
+        if not self._local.deferring or self._local.depth > 0:
             self.call(run)
             return
         work = _Work(run)
-        self._held().append(work)
-        posted: list[_Work] | None = getattr(self._local, "posted", None)
-        if posted is None:
-            self._local.posted = posted = []
-        posted.append(work)
-
-    def _held(self) -> list[_Work]:
-        """This thread's posted writes not shipped yet."""
-        held: list[_Work] | None = getattr(self._local, "held", None)
-        if held is None:
-            self._local.held = held = []
-        return held
+        self._local.held.append(work)
+        self._local.posted.append(work)
 
     def _ship(self, works: list[_Work], *, urgent: bool) -> None:
         """Ship this thread's held writes, then ``works``, in that order."""
-        held = self._held()
-        self._local.held = []
+        held, self._local.held = self._local.held, []
         self._start()
         self._inbox.put([*held, *works], urgent=urgent)
 
@@ -167,12 +171,12 @@ class GroupCommit:
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """A transaction of the caller's, run in its thread: durable when the block ends."""
-        if getattr(self._local, "depth", 0) > 0:  # nested: a savepoint in the caller's block
+        if self._local.depth > 0:  # nested: a savepoint in the caller's block
             assert self._connection is not None
             with self._connection.begin_nested():
                 yield self._connection
             return
-        if self._held():  # what this thread wrote before is written before the block
+        if self._local.held:  # what this thread wrote before is written before the block
             self._flush(urgent=True)
         self._start()
         with self._changed:
@@ -198,7 +202,7 @@ class GroupCommit:
     @contextmanager
     def deferred(self) -> Iterator[None]:
         """Within, this thread's writes do not wait for their commit; leaving waits for all."""
-        if getattr(self._local, "deferring", False):
+        if self._local.deferring:
             yield
             return
         self._local.deferring = True
@@ -214,10 +218,9 @@ class GroupCommit:
         self._flush(urgent=True)
 
     def _flush(self, *, urgent: bool) -> None:
-        if self._held():
+        if self._local.held:
             self._ship([], urgent=urgent)
-        group: int | None = getattr(self._local, "last", None)
-        posted: list[_Work] = getattr(self._local, "posted", None) or []
+        group, posted = self._local.last, self._local.posted
         self._local.last, self._local.posted = None, []
         failure: BaseException | None = None
         for work in posted:
@@ -230,8 +233,8 @@ class GroupCommit:
             raise StateCorruptionError(f"a write to the state database failed: {failure}")
 
     def _after(self, group: int) -> None:
-        if getattr(self._local, "deferring", False):
-            last: int | None = getattr(self._local, "last", None)
+        if self._local.deferring:
+            last = self._local.last
             self._local.last = group if last is None else max(group, last)
         else:
             self._wait(group)
