@@ -131,31 +131,31 @@ class Ledger:
     @property
     def deposits(self) -> Money:
         """Net transfers in (withdrawals subtracted)."""
-        return self._totals[EntryKind.DEPOSIT]
+        return self._totals[_DEPOSIT]
 
     @property
     def realized_pnl(self) -> Money:
         """Gross realized PnL of all fills, liquidation takeovers included."""
-        return self._totals[EntryKind.REALIZED_PNL]
+        return self._totals[_REALIZED_PNL]
 
     @property
     def fees_paid(self) -> Money:
         """Trading fees paid (rebates subtracted), liquidation fees not included."""
-        return -self._totals[EntryKind.FEE]
+        return -self._totals[_FEE]
 
     @property
     def liquidation_fees(self) -> Money:
-        return -self._totals[EntryKind.LIQUIDATION_FEE]
+        return -self._totals[_LIQUIDATION_FEE]
 
     @property
     def funding_paid(self) -> Money:
         """Funding paid minus funding received."""
-        return -self._totals[EntryKind.FUNDING]
+        return -self._totals[_FUNDING]
 
     @property
     def insurance_credit(self) -> Money:
         """Shortfalls the insurance fund covered (the trader never owes)."""
-        return self._totals[EntryKind.INSURANCE]
+        return self._totals[_INSURANCE]
 
     def entries(self, kind: EntryKind | None = None) -> tuple[LedgerEntry, ...]:
         """All entries in booking order, or those of one ``kind``."""
@@ -193,15 +193,14 @@ class Ledger:
 
     def account(self) -> Account:
         """The domain :class:`Account` view (an insurance credit counts as realized PnL)."""
-        if self._account is None:
-            totals = self._totals  # read directly: this view is rebuilt after every booking
+        if self._account is None:  # rebuilt after every booking, once asked
             self._account = Account(
                 coin=self.coin,
                 wallet_balance=self._wallet,
-                net_deposits=totals[_DEPOSIT],
-                realized_pnl=totals[_REALIZED_PNL] + totals[_INSURANCE],
-                fees_paid=-totals[_FEE] - totals[_LIQUIDATION_FEE],
-                funding_paid=-totals[_FUNDING],
+                net_deposits=self.deposits,
+                realized_pnl=self.realized_pnl + self.insurance_credit,
+                fees_paid=self.fees_paid + self.liquidation_fees,
+                funding_paid=self.funding_paid,
                 updated_at=self._rows[-1][0] if self._rows else None,
             )
         return self._account
