@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Protocol, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import structlog
 
@@ -21,16 +21,9 @@ from tradeplay.engine.strategy import Intent
 log = structlog.get_logger(__name__)
 
 
-class Explained(Protocol):
-    """A value that can say how it came about, such as a sized entry."""
-
-    @property
-    def explanation(self) -> str: ...
-
-
-Detail: TypeAlias = str | Explained
-"""A decision's detail, or the value that explains it: a sent entry's sizing arithmetic is put
-into words only when someone reads it (for every entry of a backtest, that cost more than
+Detail: TypeAlias = str | Sized
+"""A decision's detail, or the sized entry that explains it: the sizing arithmetic is put into
+words only when someone reads it (for every entry of a backtest, that cost more than
 deciding)."""
 
 
