@@ -92,6 +92,16 @@ def test_a_block_opened_inside_another_joins_it(sqlite_db: Database) -> None:
         sqlite_db.equity.record("demo", snapshot(5))  # the same thread: a savepoint within
     assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(5)]
 
+    def fail_after_the_inner_write() -> None:
+        with sqlite_db.transaction():
+            sqlite_db.equity.record("demo", snapshot(6))
+            raise RuntimeError("the block's own failure")
+
+    with pytest.raises(RuntimeError, match="the block's own failure"):
+        fail_after_the_inner_write()
+    # The inner write went with the block: undone with it, not committed on its own.
+    assert [s.equity for s in sqlite_db.equity.curve("demo")] == [Decimal(5)]
+
 
 def test_a_commit_that_fails_is_reported_to_its_writers_and_the_next_one_works(
     sqlite_db: Database,
