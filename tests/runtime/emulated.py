@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 
+from tests.emulator.conftest import Signed
 from tests.features.conftest import load_bars
 from tests.runtime.test_parity import gap_free
 from tradeplay.data.candles import Candles
@@ -26,6 +28,7 @@ from tradeplay.play.compiler import CompiledPlay
 from tradeplay.reports.model import DataLabel, RunResult
 from tradeplay.runtime.deployment import Deployment, read_deployment
 from tradeplay.runtime.live import LiveRun, RunEnvironment, RunOutcome, VenueTiming, run_play_live
+from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.runner import BarStep
 from tradeplay.sim.book import Origin
@@ -263,3 +266,34 @@ def real_minutes(shared_data: Path, play: CompiledPlay, live: int) -> RealMinute
     warm = warm_up_bars(play)
     bars = gap_free(load_bars(shared_data / "binance_BTCUSDT_1m.parquet"), MINUTE, warm + live)
     return RealMinutes(bars, warm)
+
+
+class Steps:
+    """Counts the bars each pair took, and lets the test wait for a count."""
+
+    def __init__(self) -> None:
+        self._taken: Counter[PairKey] = Counter()
+        self._changed = threading.Condition()
+
+    def __call__(self, pair: Pair, step: BarStep) -> None:
+        with self._changed:
+            self._taken[pair.key] += 1
+            self._changed.notify_all()
+
+    def wait(self, keys: Sequence[PairKey], count: int) -> None:
+        with self._changed:
+            ok = self._changed.wait_for(lambda: all(self._taken[k] >= count for k in keys), 30)
+        assert ok, f"not every pair took bar {count}: {dict(self._taken)}"
+
+
+def venue_rows(api: Signed, path: str, query: str) -> list[dict[str, Any]]:
+    """Every row of a paged REST list of the emulator (``query`` without a cursor)."""
+    rows: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        page = api.get(path, query + (f"&cursor={cursor}" if cursor else ""))
+        assert page["retCode"] == 0, page
+        rows += page["result"]["list"]
+        cursor = page["result"]["nextPageCursor"]
+        if not cursor:
+            return rows

@@ -19,8 +19,7 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.features.conftest import load_bars
-from tests.runtime.emulated import TWO_ACCOUNTS, wait_for_topics
-from tests.runtime.test_supervisor_isolation import Steps
+from tests.runtime.emulated import TWO_ACCOUNTS, Steps, wait_for_topics
 from tradeplay.data.candles import Candles
 from tradeplay.domain.events import OrderEvent, OrderFilled
 from tradeplay.domain.instruments_bybit import bybit_linear

@@ -14,15 +14,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.emulator.conftest import START_MS, Signed
-from tests.runtime.emulated import wait_for_topics
+from tests.runtime.emulated import Steps, venue_rows, wait_for_topics
 from tests.runtime.kill_emulator import HISTORY, choppy_candles
 from tests.runtime.test_kill import PLAY
-from tests.runtime.test_supervisor_isolation import Steps
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
@@ -60,18 +58,6 @@ def emulator() -> Iterator[EmulatorThread]:
     )
     with EmulatorThread(emulator) as handle:
         yield handle
-
-
-def venue_rows(api: Signed, path: str, query: str) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    cursor = ""
-    while True:
-        page = api.get(path, query + (f"&cursor={cursor}" if cursor else ""))
-        assert page["retCode"] == 0, page
-        rows += page["result"]["list"]
-        cursor = page["result"]["nextPageCursor"]
-        if not cursor:
-            return rows
 
 
 def test_a_running_deployment_records_every_execution_and_follows_every_order(

@@ -37,6 +37,7 @@ from typing import IO, Any, Final
 import pytest
 
 from tests.emulator.conftest import Signed
+from tests.runtime.emulated import venue_rows
 from tests.runtime.kill_emulator import KEY, SECRET
 from tradeplay.domain.order import OrderStatus
 from tradeplay.runtime.recovery import NEVER_PLACED, STATE_KEY
@@ -117,15 +118,7 @@ class Venue:
     api: Signed
 
     def _all(self, path: str, query: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        cursor = ""
-        while True:
-            page = self.api.get(path, query + (f"&cursor={cursor}" if cursor else ""))
-            assert page["retCode"] == 0, page
-            items += page["result"]["list"]
-            cursor = page["result"]["nextPageCursor"]
-            if not cursor:
-                return items
+        return venue_rows(self.api, path, query)
 
     def orders(self) -> list[dict[str, Any]]:
         return self._all("/v5/order/history", f"category=linear&symbol={BTC}&limit=50")

@@ -20,10 +20,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from tests.emulator.conftest import START_MS, wave_candles
-from tests.runtime.emulated import deployment_on, wait_for_topics
+from tests.runtime.emulated import Steps, deployment_on, wait_for_topics
 from tests.runtime.test_supervisor_isolation import (
     EPOCH,
-    Steps,
     account,
     stored_orders,
     wait_until,

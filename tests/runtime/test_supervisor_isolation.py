@@ -10,7 +10,6 @@ panics: its orders are cancelled and its position closed, while ``live`` keeps i
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,7 +20,7 @@ import pytest
 from numpy.typing import NDArray
 
 from tests.emulator.conftest import MINUTE, START_MS, wave_candles
-from tests.runtime.emulated import deployment_on, wait_for_topics
+from tests.runtime.emulated import Steps, deployment_on, wait_for_topics
 from tradeplay.domain.events import OrderEvent
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.order import Order, OrderStatus
@@ -30,8 +29,7 @@ from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorT
 from tradeplay.notify import Event, HealthChanged, LocalBus
 from tradeplay.notify import Health as HealthState
 from tradeplay.ports import Exchange
-from tradeplay.runtime.pairs import Pair, PairKey
-from tradeplay.runtime.runner import BarStep
+from tradeplay.runtime.pairs import PairKey
 from tradeplay.runtime.runner import Market as PairMarket
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.runtime.worker import HealthPolicy
@@ -70,24 +68,6 @@ class FailingMarket:
         if row[0] >= self._from_ms:
             raise RuntimeError("injected fault")
         return self._inner.on_bar(row)
-
-
-class Steps:
-    """Counts the bars each pair took, and lets the test wait for a count."""
-
-    def __init__(self) -> None:
-        self._taken: Counter[PairKey] = Counter()
-        self._changed = threading.Condition()
-
-    def __call__(self, pair: Pair, step: BarStep) -> None:
-        with self._changed:
-            self._taken[pair.key] += 1
-            self._changed.notify_all()
-
-    def wait(self, keys: Sequence[PairKey], count: int) -> None:
-        with self._changed:
-            ok = self._changed.wait_for(lambda: all(self._taken[k] >= count for k in keys), 30)
-        assert ok, f"not every pair took bar {count}: {dict(self._taken)}"
 
 
 @pytest.fixture
