@@ -19,7 +19,7 @@ Semantics, stated once:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -96,12 +96,7 @@ class _Evaluator:
         raise AssertionError(f"unknown node {expr!r}")  # pragma: no cover
 
     def column(self, name: str) -> Floats:
-        column = self.columns.get(name)
-        if column is None:
-            column = self.columns.get(f"{name}.{SINGLE_OUTPUT}")
-        if column is None:
-            raise KeyError(f"column '{name}' is not among the columns given to evaluate")
-        return np.asarray(column, dtype=np.float64)
+        return np.asarray(self.columns[column_key(name, self.columns)], dtype=np.float64)
 
     def call(self, call: Call) -> Array:
         args = call.args
@@ -220,3 +215,14 @@ _PLAIN: Final[Mapping[str, Callable[..., Array]]] = {
     "min": np.minimum,
     "max": np.maximum,
 }
+
+
+def column_key(name: str, columns: Container[str]) -> str:
+    """The column a rule's ``name`` reads: itself, or the single output of the feature it
+    names (``rsi`` is ``rsi.value``). :class:`KeyError` when neither is given."""
+    if name in columns:
+        return name
+    single = f"{name}.{SINGLE_OUTPUT}"
+    if single in columns:
+        return single
+    raise KeyError(f"column '{name}' is not among the columns given to evaluate")

@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tradeplay.play.checker import SINGLE_OUTPUT
+from tradeplay.play.evaluate import column_key
 from tradeplay.play.functions import FUNCTIONS, Type
 from tradeplay.play.nodes import Arith, Call, Compare, Expr, Logic, Lookback, Name, Neg, Not, Number
 
@@ -75,12 +75,7 @@ class LastRow:
         raise AssertionError(f"unknown node {expr!r}")  # pragma: no cover
 
     def _column(self, name: str) -> int:
-        index = self._index.get(name)
-        if index is None:
-            index = self._index.get(f"{name}.{SINGLE_OUTPUT}")
-        if index is None:
-            raise KeyError(f"column '{name}' is not among the columns given to evaluate")
-        return index
+        return self._index[column_key(name, self._index)]
 
     def _at(self, expr: Expr, i: int) -> Value:
         """``expr`` on row ``i``, NaN before the tail (a numeric argument's past)."""
