@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -154,3 +155,36 @@ def test_calls_that_succeed_run_without_savepoints(sqlite_db: Database) -> None:
             )
     assert len(sqlite_db.equity.curve("demo")) == 20
     assert not [s for s in statements if "SAVEPOINT" in s]
+
+
+def test_a_write_a_step_waits_for_runs_before_the_rest_of_a_pass_nobody_waits_for(
+    sqlite_db: Database,
+) -> None:
+    """A pair about to send an order waits for one write in progress, not for a whole pass
+    of other steps' writes; those run after it, in their order, in the same commit."""
+    ran: list[int] = []
+    pass_under_way, urgent_coming = threading.Event(), threading.Event()
+
+    def write(records: Records, value: int) -> None:
+        ran.append(value)
+        if value == 1:  # the pass is under way when the urgent write arrives
+            pass_under_way.set()
+            urgent_coming.wait(5)
+            time.sleep(0.2)
+        records.equity.record("demo", snapshot(value))
+
+    def background_step() -> None:
+        with sqlite_db.deferred():
+            for value in range(1, 11):
+                sqlite_db.post(lambda records, value=value: write(records, value))
+
+    step = threading.Thread(target=background_step)
+    step.start()
+    assert pass_under_way.wait(5)
+    with sqlite_db.deferred():
+        sqlite_db.post(lambda records: write(records, 100))
+        urgent_coming.set()
+        sqlite_db.flush()  # an order's record: durable before it leaves
+    step.join(10)
+    assert ran == [1, 100, *range(2, 11)]
+    assert len(sqlite_db.equity.curve("demo")) == 11

@@ -54,8 +54,9 @@ T = TypeVar("T")
 _FAILURES_KEPT: Final = 1_000
 """Failed groups remembered for their writers to learn of (a deferred one learns later)."""
 _PASS: Final = 16
-"""Calls nobody is waiting for run in passes of at most this many: a call a step waits for,
-arriving meanwhile, waits for at most one such pass."""
+"""Calls nobody is waiting for run in passes of at most this many, and a pass of them stops
+early, between two calls, as soon as a call a step waits for arrives (that call waits for at
+most one other call, not the whole pass)."""
 
 
 @dataclass(eq=False)
@@ -83,15 +84,24 @@ class _Inbox:
             (self._urgent if urgent else self._later).extend(works)
             self._ready.notify()
 
-    def take(self) -> list[_Work]:
-        """The next pass: every urgent call, else the oldest others."""
+    def take(self) -> tuple[list[_Work], bool]:
+        """The next pass: every urgent call, else the oldest others; and whether urgent."""
         with self._ready:
             self._ready.wait_for(lambda: self._urgent or self._later)
             if self._urgent:
                 taken = list(self._urgent)
                 self._urgent.clear()
-                return taken
-            return [self._later.popleft() for _ in range(min(_PASS, len(self._later)))]
+                return taken, True
+            return [self._later.popleft() for _ in range(min(_PASS, len(self._later)))], False
+
+    def urgent_waiting(self) -> bool:
+        """Whether a call a step waits for has arrived (read between two calls of a pass)."""
+        return bool(self._urgent)
+
+    def put_back(self, works: list[_Work]) -> None:
+        """Calls a pass did not get to: first again among the others, in their order."""
+        with self._ready:
+            self._later.extendleft(reversed(works))
 
 
 class _ThreadState(threading.local):
@@ -267,23 +277,31 @@ class GroupCommit:
 
     def _write_loop(self) -> None:
         while True:
-            batch = self._inbox.take()
+            batch, urgent = self._inbox.take()
             with self._changed:
                 calls = [work for work in batch if work is not _WAKE and work is not _STOP]
-                if calls:
-                    self._run_pass(calls)
+                rest = self._run_pass(calls, yielding=not urgent) if calls else []
+                if rest:  # stopped for urgent calls, which join this transaction
+                    self._inbox.put_back([*rest, _STOP] if _STOP in batch else rest)
+                    continue
                 if self._dirty:
                     self._commit()
             if _STOP in batch:
                 return
 
-    def _run_pass(self, calls: list[_Work]) -> None:
-        """Run ``calls`` together; when one raises, undo them all and run each on its own."""
+    def _run_pass(self, calls: list[_Work], *, yielding: bool) -> list[_Work]:
+        """Run ``calls`` together; when one raises, undo them all and run each on its own.
+        ``yielding``: stop before the next call once an urgent call waits; the calls not run
+        are returned (nothing is committed yet: the urgent ones join the transaction)."""
         connection = self._open()
         # A caller's block may have left writes to commit: then undo to a savepoint, not all.
         savepoint = connection.begin_nested() if self._dirty else None
         results: list[object] = []
-        for work in calls:
+        rest: list[_Work] = []
+        for index, work in enumerate(calls):
+            if yielding and index > 0 and self._inbox.urgent_waiting():
+                calls, rest = calls[:index], calls[index:]
+                break
             work.group = self._group
             try:
                 results.append(work.run(connection))
@@ -291,12 +309,13 @@ class GroupCommit:
                 self._undo(savepoint)
                 for replayed in calls:
                     self._run(replayed)
-                return
+                return []
         if savepoint is not None:
             savepoint.commit()
         self._dirty = True
         for work, result in zip(calls, results, strict=True):
             work.done.set_result(result)
+        return rest
 
     def _undo(self, savepoint: NestedTransaction | None) -> None:
         if savepoint is not None:
