@@ -105,13 +105,15 @@ class EnvironmentConnection:
             )
         return bars
 
-    def market(self, pair: Pair, history: NDArray[np.float64]) -> Market:
+    def market(self, pair: Pair, history: NDArray[np.float64], run: str = "") -> Market:
+        """The pair's account: the venue's, or a simulated one whose ids carry ``run`` (the
+        runtime's run token: a restart starts it afresh)."""
         if not self.kind.local_fills:
             return VenueMarket(self.session, pair.symbol)
         instrument = self.session.run(self.session.venue.instrument(pair.symbol))
         kind = ShadowMarket if self.kind is RunEnvironment.SHADOW else PaperMarket
         return kind.for_play(
-            pair.play, instrument, start_ms=int(history[0, 0]), capital=pair.capital
+            pair.play, instrument, start_ms=int(history[0, 0]), capital=pair.capital, run=run
         )
 
     def origin(self, fill: Fill) -> Origin | None:

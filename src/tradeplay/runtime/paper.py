@@ -51,9 +51,11 @@ class PaperMarket:
         *,
         start_ms: int,
         capital: Decimal | None = None,
+        run: str = "",
     ) -> Self:
         """The account ``play`` trades in a backtest (``capital``: ``None``, the play's own),
-        funded at ``start_ms``. ``instrument`` is the venue's (:func:`with_margin_tiers`)."""
+        funded at ``start_ms``. ``instrument`` is the venue's (:func:`with_margin_tiers`).
+        ``run``: the runtime's run token, part of every id the account makes."""
         instrument = with_margin_tiers(instrument)
         # Funding: a constant 0.01 % per funding interval, whatever the interval (a backtest
         # scales Bybit's daily baseline to the interval instead).
@@ -61,8 +63,12 @@ class PaperMarket:
         config = account_config(
             play, instrument, funding=funding, start_ms=start_ms, capital=capital
         )
-        # The pairs of one environment, one symbol each, record their ids in one place.
-        return cls(instrument, replace(config, id_space=instrument.symbol))
+        # The pairs of one environment, one symbol each, record their ids in one place, run
+        # after run: each account starts afresh, numbering from 1, so the symbol and the run
+        # name its ids (``BTCUSDT.3f2a_sim-t1``), or a restart's fills would be taken for the
+        # last run's, already stored.
+        space = f"{instrument.symbol}.{run}" if run else instrument.symbol
+        return cls(instrument, replace(config, id_space=space))
 
     @property
     def exchange(self) -> Exchange:

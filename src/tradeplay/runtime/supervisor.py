@@ -202,7 +202,7 @@ class Supervisor:
         history = connection.history(pair)
         if recovery is not None:
             recovery.add(pair, history)
-        market = self.options.decorate_market(pair, connection.market(pair, history))
+        market = self.options.decorate_market(pair, connection.market(pair, history, self._token))
         recorder = Recorder(pair.key, self.records, self.bus, self.clock, connection.origin)
         recorded = RecordedMarket(market, recorder)
         guard = EnvironmentGuard(
