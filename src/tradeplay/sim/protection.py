@@ -42,6 +42,9 @@ from tradeplay.sim.book import Origin
 __all__ = ["Leg", "PositionGuard"]
 
 _INF: Final = float("inf")
+# Members read per bar walked, bound once: on Python 3.11 every ``Enum.MEMBER`` read goes
+# through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_TAKE_PROFIT, _STOP_LOSS = Origin.TAKE_PROFIT, Origin.STOP_LOSS
 Leg = tuple[Origin, float, bool]
 """``(origin, level in ticks, rising)``: one armed leg and the move that fires it."""
 
@@ -53,12 +56,24 @@ class PositionGuard:
     this is what the exchange holds on the position once it exists.)
     """
 
-    __slots__ = ("_tick", "_trailing", "stop_loss", "take_profit", "trail", "trailing_activation")
+    __slots__ = (
+        "_stop_loss",
+        "_stop_loss_ticks",
+        "_take_profit",
+        "_take_profit_ticks",
+        "_tick",
+        "_trailing",
+        "trail",
+        "trailing_activation",
+    )
 
     def __init__(self, instrument: Instrument) -> None:
         self._tick = instrument.tick_size
-        self.take_profit: Price | None = None
-        self.stop_loss: Price | None = None
+        self._take_profit: Price | None = None
+        self._stop_loss: Price | None = None
+        self._take_profit_ticks = self._stop_loss_ticks = 0.0
+        """The legs' prices in ticks, computed once when set: the scan and the walk read them
+        several times per bar walked, and a ``Decimal`` division each time cost more."""
         self.trailing_activation: Price | None = None
         self.trail: NDArray[np.float64] = np.zeros(5, dtype=np.float64)
         self._trailing = False
@@ -67,6 +82,14 @@ class PositionGuard:
         the extreme and the activation flag), and ``trail`` is all zeros while it is 0."""
 
     # ---------------------------------------------------------------- views
+
+    @property
+    def take_profit(self) -> Price | None:
+        return self._take_profit
+
+    @property
+    def stop_loss(self) -> Price | None:
+        return self._stop_loss
 
     @property
     def trailing_distance(self) -> Price | None:
@@ -81,7 +104,7 @@ class PositionGuard:
 
     @property
     def is_empty(self) -> bool:
-        return self.take_profit is None and self.stop_loss is None and not self._trailing
+        return self._take_profit is None and self._stop_loss is None and not self._trailing
 
     def as_trading_stop(self, symbol: str) -> TradingStop:
         return TradingStop(
@@ -96,10 +119,10 @@ class PositionGuard:
         """The armed legs of a position of signed ``size``."""
         long = size > 0
         legs: list[Leg] = []
-        if self.take_profit is not None:
-            legs.append((Origin.TAKE_PROFIT, self._ticks(self.take_profit), long))
-        if self.stop_loss is not None:
-            legs.append((Origin.STOP_LOSS, self._ticks(self.stop_loss), not long))
+        if self._take_profit is not None:
+            legs.append((_TAKE_PROFIT, self._take_profit_ticks, long))
+        if self._stop_loss is not None:
+            legs.append((_STOP_LOSS, self._stop_loss_ticks, not long))
         trail = self.trail
         if self._trailing and trail[TRAIL_ACTIVE] > 0:
             offset = trail[TRAIL_DISTANCE] * trail[TRAIL_SIDE]
@@ -109,13 +132,18 @@ class PositionGuard:
     def levels(self, size: Quantity) -> tuple[float, float]:
         """``(up, down)`` of the take-profit and stop-loss (the scan handles the trailing)."""
         up, down = _INF, -_INF
-        for origin, level, rising in self.legs(size):
-            if origin is Origin.TRAILING_STOP:
-                continue
-            if rising:
-                up = min(up, level)
+        long = size > 0
+        # A long's take-profit fires on a rise and its stop-loss on a fall; a short's the reverse.
+        if self._take_profit is not None:
+            if long:
+                up = self._take_profit_ticks
             else:
-                down = max(down, level)
+                down = self._take_profit_ticks
+        if self._stop_loss is not None:
+            if long:
+                down = max(down, self._stop_loss_ticks)
+            else:
+                up = min(up, self._stop_loss_ticks)
         return up, down
 
     def stop_price(self, leg: Leg) -> Price:
@@ -147,9 +175,9 @@ class PositionGuard:
     def remove(self, origin: Origin) -> None:
         """A leg fired: it is gone (Bybit's TP/SL order was triggered)."""
         if origin is Origin.TAKE_PROFIT:
-            self.take_profit = None
+            self._take_profit = None
         elif origin is Origin.STOP_LOSS:
-            self.stop_loss = None
+            self._stop_loss = None
         else:
             self.trail[:] = 0.0
             self.trailing_activation = None
@@ -157,7 +185,7 @@ class PositionGuard:
 
     def clear(self) -> None:
         """The position closed: every leg goes."""
-        self.take_profit = self.stop_loss = self.trailing_activation = None
+        self._take_profit = self._stop_loss = self.trailing_activation = None
         if self._trailing:  # otherwise the array is all zeros already
             self.trail[:] = 0.0
             self._trailing = False
@@ -177,7 +205,7 @@ class PositionGuard:
         _check_leg(instrument, "TakeProfit", stop.take_profit, last, above=long, long=long)
         _check_leg(instrument, "StopLoss", stop.stop_loss, last, above=not long, long=long)
         trail = _trail_state(instrument, stop, long, last)
-        self.take_profit, self.stop_loss = stop.take_profit, stop.stop_loss
+        self._set_legs(stop.take_profit, stop.stop_loss)
         self.trailing_activation = stop.trailing_activation if stop.trailing_distance else None
         if trail is not None:
             self.trail[:] = trail
@@ -185,6 +213,13 @@ class PositionGuard:
         elif self._trailing:  # the trailing stop is removed
             self.trail[:] = 0.0
             self._trailing = False
+
+    def _set_legs(self, take_profit: Price | None, stop_loss: Price | None) -> None:
+        self._take_profit, self._stop_loss = take_profit, stop_loss
+        if take_profit is not None:
+            self._take_profit_ticks = self._ticks(take_profit)
+        if stop_loss is not None:
+            self._stop_loss_ticks = self._ticks(stop_loss)
 
     def _ticks(self, price: Price) -> float:
         return float(price / self._tick)
