@@ -29,6 +29,7 @@ from tradeplay.domain.events import OrderEvent, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.order import Order
 from tradeplay.domain.position import Position
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import ClientOrderId, Price, Symbol
 
@@ -75,6 +76,7 @@ class MarketFeed(Protocol):
         ...
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TradingStop:
     """Take-profit / stop-loss / trailing stop attached to a position (Bybit ``trading-stop``)."""

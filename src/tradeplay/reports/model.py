@@ -31,6 +31,7 @@ from tradeplay.data.candles import Candles, frozen_column
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.order import Order
+from tradeplay.domain.slots import quick_init
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import Money, PositionSide, Price, Quantity, Symbol, require_utc
 
@@ -50,6 +51,7 @@ class ExitReason(StrEnum):
     """Still open when the data ran out: closed at the last close so its PnL is counted."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TradeRecord:
     """One round trip: a position opened from flat and closed back to flat.
