@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.position import Position
@@ -66,6 +67,8 @@ class Exposure:
                     symbol=position.symbol, size=position.size, mark_price=marks[position.symbol]
                 )
             )
+        if not items and cls is Exposure:
+            return _NOTHING_HELD  # a value: one is as good as another (an entry from flat)
         return cls(tuple(items))
 
     def get(self, symbol: Symbol) -> SymbolExposure | None:
@@ -93,3 +96,6 @@ class Exposure:
         if equity <= 0:
             return Decimal("Infinity") if self.total_notional else ZERO
         return self.total_notional / equity
+
+
+_NOTHING_HELD: Final = Exposure()

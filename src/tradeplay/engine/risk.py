@@ -94,7 +94,8 @@ class RiskState:
     halt_reason: str = ""
 
     def __post_init__(self) -> None:
-        require_utc(self.as_of, "risk state time")
+        if self.as_of.tzinfo is not UTC:  # the message is only written when it is needed
+            require_utc(self.as_of, "risk state time")
 
     @classmethod
     def start(cls, equity: Money, time: datetime) -> RiskState:
@@ -124,7 +125,8 @@ class RiskState:
         A new UTC date starts a new day with ``equity`` as its baseline. A drawdown reaching the
         limit halts trading; the halt stays (whatever equity does next) until :meth:`resume`.
         """
-        require_utc(time, "risk update time")
+        if time.tzinfo is not UTC:  # the engine updates the state on every bar it sees
+            require_utc(time, "risk update time")
         if time < self.as_of:
             raise InputError(
                 f"risk state is as of {self.as_of.isoformat()}; an update at {time.isoformat()} "
