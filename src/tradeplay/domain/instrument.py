@@ -48,7 +48,7 @@ class Rounding(StrEnum):
 
 # Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
 # goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
-_REFUSE = Rounding.REFUSE
+_REFUSE, _DOWN, _UP = Rounding.REFUSE, Rounding.DOWN, Rounding.UP
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -257,16 +257,16 @@ def _to_grid(
     if remainder == 0:
         return down.quantize(step)
     up = down + step
-    if mode is Rounding.REFUSE:
+    if mode is _REFUSE:
         symbol, what, rule = words
         raise InstrumentRuleError(
             f"{symbol}: {what} {format_decimal(value)} is not a multiple of {rule} "
             f"{format_decimal(step)} (nearest valid: {format_decimal(down)} or "
             f"{format_decimal(up)})"
         )
-    if mode is Rounding.DOWN:
+    if mode is _DOWN:
         chosen = down
-    elif mode is Rounding.UP:
+    elif mode is _UP:
         chosen = up
     else:
         chosen = up if remainder * 2 >= step else down

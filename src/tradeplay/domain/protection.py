@@ -32,6 +32,14 @@ class LevelKind(StrEnum):
     RISK_MULTIPLE = "risk_multiple"
 
 
+# Read per entry and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read goes through
+# the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_PRICE, _DISTANCE = LevelKind.PRICE, LevelKind.DISTANCE
+_FRACTION, _RISK_MULTIPLE = LevelKind.FRACTION, LevelKind.RISK_MULTIPLE
+_BUY = Side.BUY
+_DOWNWARDS, _UPWARDS = Decimal(-1), Decimal(1)
+
+
 @dataclass(frozen=True, slots=True)
 class Level:
     """One protective level, resolved against the fill price (see the module docstring)."""
@@ -63,7 +71,7 @@ class Protection:
 
         ``side`` is the entry's side: a buy opens a long, whose stop is below the fill.
         """
-        away = Decimal(-1) if side is Side.BUY else Decimal(1)  # direction of the stop
+        away = _DOWNWARDS if side is _BUY else _UPWARDS  # direction of the stop
         stop = None if self.stop_loss is None else _price(self.stop_loss, fill_price, away)
         target = None
         if self.take_profit is not None:
@@ -73,13 +81,13 @@ class Protection:
 
 
 def _price(level: Level, fill: Price, direction: Decimal, risk: Decimal | None = None) -> Price:
-    match level.kind:
-        case LevelKind.PRICE:
-            return level.value
-        case LevelKind.DISTANCE:
-            return fill + direction * level.value
-        case LevelKind.FRACTION:
-            return fill * (1 + direction * level.value)
-        case LevelKind.RISK_MULTIPLE:
-            assert risk is not None  # guaranteed by Protection.__post_init__
-            return fill + direction * level.value * risk
+    kind = level.kind  # compared with bound members: an ``Enum.MEMBER`` pattern is a slow lookup
+    if kind is _PRICE:
+        return level.value
+    if kind is _DISTANCE:
+        return fill + direction * level.value
+    if kind is _FRACTION:
+        return fill * (1 + direction * level.value)
+    assert kind is _RISK_MULTIPLE  # the last kind there is
+    assert risk is not None  # guaranteed by Protection.__post_init__
+    return fill + direction * level.value * risk

@@ -70,6 +70,9 @@ SizingRule: TypeAlias = FixedNotional | PercentEquity | RiskPercent | Volatility
 YEAR: Final = timedelta(days=365)
 # An explicit context, so a caller's global decimal settings cannot change the arithmetic.
 _CONTEXT: Final = Context(prec=28, rounding=ROUND_HALF_EVEN)
+# Read per entry, bound once: on Python 3.11 every ``Enum.MEMBER`` read goes through the enum
+# metaclass's ``__getattr__`` hook, ten times a module global.
+_DOWN = Rounding.DOWN
 
 
 @quick_init
@@ -350,7 +353,7 @@ def _capped(
     if qty > largest:
         qty = largest
         words = then(words, "capped at the largest {} order {:amount}", str(order_type), largest)
-    rounded = instrument.round_qty(qty, Rounding.DOWN)
+    rounded = instrument.round_qty(qty, _DOWN)
     # Below the minimum, the message quotes the quantity the rule asked for (0.00025), not the
     # 0 it rounds down to: that is the figure the trader can check against the play.
     checked = rounded if rounded >= instrument.min_qty else truncated(qty)

