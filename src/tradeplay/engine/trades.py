@@ -28,6 +28,10 @@ FundingBetween = Callable[[datetime, datetime], Decimal]
 RealizedOf = Callable[[Fill], Decimal]
 """The PnL a fill realized, as the exchange booked it (0 for a fill that only opens)."""
 
+# Members read per fill and per trade, bound once: on Python 3.11 every ``Enum.MEMBER`` read
+# goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
+_LONG, _SHORT = PositionSide.LONG, PositionSide.SHORT
+
 
 @dataclass(slots=True)
 class _Open:
@@ -91,28 +95,28 @@ class TradeBuilder:
         """Book ``fill``, which happened in bar ``at`` (see :meth:`bars_of`): the part that
         reduces the position first, then the part that opens. Each part carries the fill's fee
         in proportion to its quantity."""
-        before = self._size
-        against = before != 0 and (before > 0) != (fill.side.sign > 0)
+        before, sign = self._size, fill.side.sign
+        against = before != 0 and (before > 0) != (sign > 0)
         closing = min(fill.qty, abs(before)) if against else ZERO
         if closing:
-            self._book_exit(fill, closing, fill.fee * closing / fill.qty, at)
+            self._book_exit(fill, sign, closing, fill.fee * closing / fill.qty, at)
         opening = fill.qty - closing
         if opening:
-            self._book_entry(fill, opening, fill.fee * opening / fill.qty, at)
+            self._book_entry(fill, sign, opening, fill.fee * opening / fill.qty, at)
 
-    def _book_entry(self, fill: Fill, qty: Decimal, fee: Decimal, bar: int) -> None:
-        self._size += qty * fill.side.sign
+    def _book_entry(self, fill: Fill, sign: int, qty: Decimal, fee: Decimal, bar: int) -> None:
+        """``sign``: the fill side's (+1 a buy, -1 a sell)."""
+        self._size += qty * sign
         if self._open is None:
-            side = PositionSide.LONG if fill.side.sign > 0 else PositionSide.SHORT
-            self._open = _Open(side, fill.time, bar)
+            self._open = _Open(_LONG if sign > 0 else _SHORT, fill.time, bar)
         trade = self._open
         trade.entry_qty += qty
         trade.entry_value += qty * fill.price
         trade.fees += fee
         trade.max_qty = max(trade.max_qty, abs(self._size))
 
-    def _book_exit(self, fill: Fill, qty: Decimal, fee: Decimal, bar: int) -> None:
-        self._size += qty * fill.side.sign
+    def _book_exit(self, fill: Fill, sign: int, qty: Decimal, fee: Decimal, bar: int) -> None:
+        self._size += qty * sign
         trade = self._open
         assert trade is not None  # a reducing fill needs an open position
         trade.realized += self._realized_of(fill)
@@ -123,7 +127,7 @@ class TradeBuilder:
         if self._size == 0:
             self._closed.append(
                 _Closed(
-                    trade.side is PositionSide.LONG,
+                    trade.side is _LONG,
                     trade.entry_time,
                     trade.entry_bar,
                     trade.entry_value / trade.entry_qty,
@@ -153,7 +157,7 @@ class TradeBuilder:
 
     def _close(self, trade: _Closed, low: float, high: float) -> TradeRecord:
         """The record of ``trade``; ``low`` and ``high``: the extremes of its bars."""
-        side = PositionSide.LONG if trade.long else PositionSide.SHORT
+        side = _LONG if trade.long else _SHORT
         entry_price = trade.entry_price
         mae, mfe = _excursions(side, entry_price, low, high)
         funding = self._funding(trade.entry_time, trade.exit_time)
@@ -190,7 +194,7 @@ def _excursions(
     """``(MAE, MFE)`` prices of a trade entered at ``entry`` whose bars reached ``low`` and
     ``high``."""
     lowest, highest = to_decimal(low, "low"), to_decimal(high, "high")
-    if side is PositionSide.LONG:
+    if side is _LONG:
         return max(ZERO, entry - lowest), max(ZERO, highest - entry)
     return max(ZERO, highest - entry), max(ZERO, entry - lowest)
 

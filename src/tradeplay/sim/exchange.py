@@ -332,8 +332,10 @@ class SimulatedExchange:
         funding: list[FundingApplied] = []
         segments: list[Segment] = []
         i = start
+        clearing = self._clearing
         while i < stop:
-            self._settle(bars, i, funding)
+            if clearing.position.size:  # nothing to settle while flat: skip the call
+                self._settle(bars, i, funding)
             j, reason = (i, CANDIDATE) if self._book.needs_walk() else self._scan(bars, i, stop)
             if j > i:
                 self._pass_quietly(bars, j)

@@ -81,6 +81,7 @@ _IMMEDIATE: Final = (TimeInForce.IOC, TimeInForce.FOK)
 # goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
 _FILLED, _MARKET = OrderStatus.FILLED, Stage.MARKET
 _FOK, _TAKER = TimeInForce.FOK, Liquidity.TAKER
+_ONE: Final = Decimal(1)
 
 
 class Matcher:
@@ -414,4 +415,4 @@ class Matcher:
 
 def _to_tick(price: Price, tick: Decimal, *, up: bool) -> Price:
     ticks = (price / tick).to_integral_value(ROUND_CEILING if up else ROUND_FLOOR)
-    return max(ticks, Decimal(1)) * tick
+    return max(ticks, _ONE) * tick
