@@ -67,6 +67,8 @@ class Venue:
     sizes: dict[Symbol, Decimal] = field(default_factory=dict)
     resting: list[Order] = field(default_factory=list)
     sent: list[OrderSubmitted] = field(default_factory=list)
+    reads: int = 0
+    """Position reads (each a REST round trip while an order is on its way)."""
 
     def instrument(self, symbol: Symbol) -> Instrument:
         return bybit_linear(symbol)
@@ -85,6 +87,7 @@ class Venue:
         return [o for o in self.resting if symbol in (None, o.symbol)]
 
     def position(self, symbol: Symbol) -> Position:
+        self.reads += 1
         size = self.sizes.get(symbol, Decimal(0))
         if size == 0:
             return Position(symbol=symbol)
@@ -213,6 +216,22 @@ def test_what_a_pending_close_already_closes_an_order_cannot_close_again() -> No
     reason = rejected(trading.submit(buy("0.2", n=2)))
     assert reason == "risk limit: the kill switch of all environments is on"
     assert [o.qty for o in venue.sent] == [Decimal("0.2")]
+
+
+def test_an_entry_after_a_close_is_measured_without_asking_the_venue_again() -> None:
+    """The close's outcome is on its way: the guard counts what it closes itself, and reads
+    the venue again at the next bar."""
+    risk, breaches = book(overall=GroupLimits(kill_switch=True)), []
+    venue = Venue(sizes={Symbol("BTCUSDT"): Decimal("-0.2")})
+    trading = guard(risk, venue, breaches)
+    reads = venue.reads
+    trading.submit(buy("0.2", n=1))
+    reason = rejected(trading.submit(buy("0.2", n=2)))
+    assert reason == "risk limit: the kill switch of all environments is on"
+    assert venue.reads == reads
+    venue.sizes.clear()  # the close filled at the next bar
+    trading.on_bar(np.array([60_000.0, 5e4, 5e4, 5e4, 5e4, 1.0]), ())
+    assert venue.reads == reads + 1
 
 
 def test_a_play_trading_above_the_environment_leverage_is_blocked() -> None:

@@ -8,12 +8,15 @@ The guard sits in front of the recorder, so what is recorded is what left: an or
 block never reaches the exchange port (the engine gets an ``OrderRejected`` naming the limit), a
 reduced one is sent — and recorded — at its reduced size. The guard tells the
 :class:`~tradeplay.runtime.safety.RiskBook` what the pair holds, read from its exchange, at
-every bar that brought order events or followed an order or cancel, and before an order when
-the pair sent one since it last read. Not right after each order: its outcome is then on its
-way, and a venue account's read would wait for it or go to REST. Meanwhile the book counts the
-order as the check reserved it and the position as it was, which errs on the side of holding
+every bar that brought order events or followed an order or cancel, and before an order when a
+cancel went out (or an order came back filled) since it last read. Not after each order it
+sends: that order's outcome is then on its way, and a venue account's read would wait for it
+or go to REST. The guard counts the order itself instead — what it opens as the check reserved
+it, what it closes as closing — and the position as it was, which errs on the side of holding
 more (a fill turns the reservation into position; a cancel or a close only lowers what is
-held). The checks themselves are in :mod:`tradeplay.runtime.safety`.
+held). For the same reason the capital share an entry is measured against is the wallet the
+engine read at that bar, when it did. The checks themselves are in
+:mod:`tradeplay.runtime.safety`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.domain.account import Account
-from tradeplay.domain.events import OrderEvent, OrderRejected, OrderSubmitted
+from tradeplay.domain.events import OrderEvent, OrderFilled, OrderRejected, OrderSubmitted
 from tradeplay.domain.values import ZERO, ClientOrderId, Symbol, to_decimal
 from tradeplay.ports import Clock, Exchange
 from tradeplay.runtime.forwarding import ForwardingExchange
@@ -70,13 +73,22 @@ class EnvironmentGuard(ForwardingExchange):
                 self.scale = min(Decimal(1), pair.capital / wallet)
         book.hold(pair.key, pair.symbol)
         self._stale = False
-        """An order or cancel went out since the last :meth:`refresh`."""
+        """A cancel went out, or an order came back filled, since the last :meth:`refresh`."""
         self._closing = ZERO
-        """What the pair's open orders against its position would close, at the last read."""
+        """What the pair's open orders against its position would close: at the last read,
+        and what the orders sent since close."""
+        self._sent_since = False
+        """An order went out since the last :meth:`refresh` (read at the next bar)."""
+        self._wallet: Decimal | None = None
+        """The wallet balance :meth:`account` gave at this bar (``None``: not read yet)."""
         self.refresh()
 
     def account(self) -> Account:
-        account = self._inner.account()
+        account = self._scaled(self._inner.account())
+        self._wallet = account.wallet_balance
+        return account
+
+    def _scaled(self, account: Account) -> Account:
         if self.scale == 1:
             return account
         scale = self.scale
@@ -98,7 +110,7 @@ class EnvironmentGuard(ForwardingExchange):
         closable = max(ZERO, abs(held) - self._closing)
         closing = min(order.qty, closable) if held * order.side.sign < 0 else ZERO
         if order.reduce_only or closing == order.qty:
-            return self._sent(order)
+            return self._sent(order, closing)
         opening = self._opening(order, order.qty - closing)
         if opening.price <= 0:  # no bar seen yet and no price on the order: nothing to measure
             return self._refused(order, "no price of the symbol known yet")
@@ -106,10 +118,10 @@ class EnvironmentGuard(ForwardingExchange):
         for breach in breaches:
             self._report(breach)
         if qty + closing == order.qty:
-            return self._sent(order)
+            return self._sent(order, closing)
         if qty == 0 and closing == 0:
             return self._refused(order, "; ".join(b.detail for b in breaches))
-        return self._sent(replace(order, qty=closing + qty))
+        return self._sent(replace(order, qty=closing + qty), closing)
 
     def _refused(self, order: OrderSubmitted, reason: str) -> Sequence[OrderEvent]:
         return (
@@ -128,7 +140,7 @@ class EnvironmentGuard(ForwardingExchange):
 
     def refresh(self) -> None:
         """Tell the book what the pair holds, from its exchange: position and open orders."""
-        self._stale = False
+        self._stale = self._sent_since = False
         symbol = self.pair.symbol
         position = self._inner.position(symbol)
         orders = self._inner.open_orders(symbol)
@@ -147,15 +159,24 @@ class EnvironmentGuard(ForwardingExchange):
         self._book.note(self.pair.key, size=position.size, resting=resting, open_orders=len(orders))
 
     def on_bar(self, row: NDArray[np.float64], events: Sequence[OrderEvent]) -> None:
+        self._wallet = None
         self._book.note(self.pair.key, mark=to_decimal(float(row[4]), "close"))
-        if events or self._stale:
+        if events or self._stale or self._sent_since:
             self.refresh()
 
-    def _sent(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
+    def _sent(self, order: OrderSubmitted, closing: Decimal) -> Sequence[OrderEvent]:
+        """Send ``order``, of which ``closing`` closes the position; count it as it left."""
+        self._sent_since = True
         try:
-            return self._inner.submit(order)
-        finally:
+            events = self._inner.submit(order)
+        except BaseException:  # whether it left is unknown: read before the next one
             self._stale = True
+            raise
+        if any(isinstance(event, OrderFilled) for event in events):
+            self._stale = True  # the position moved already
+        elif not any(isinstance(event, OrderRejected) for event in events):
+            self._closing += closing
+        return events
 
     def _opening(self, order: OrderSubmitted, qty: Decimal) -> Opening:
         price = order.price or order.trigger_price or self._book.mark(self.pair.key)
@@ -165,7 +186,7 @@ class EnvironmentGuard(ForwardingExchange):
             qty=qty,
             price=price,
             leverage=self._leverage,
-            share_equity=self.account().wallet_balance,
+            share_equity=self.account().wallet_balance if self._wallet is None else self._wallet,
             time=self._clock.now(),
         )
 
