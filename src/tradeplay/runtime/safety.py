@@ -203,8 +203,9 @@ class RiskBook:
             return qty, breaches
 
     def _members(self, group: Group) -> list[Holding]:
-        keys = self._holdings if group is self._all else group.members
-        return [self._holdings[k] for k in keys]
+        if group is self._all:
+            return list(self._holdings.values())
+        return [self._holdings[k] for k in group.members]
 
     def _cap(self, opening: Opening, groups: Sequence[Group]) -> tuple[Decimal, list[Breach]]:
         """The most position value the limits let ``opening`` add, and the ones that bite."""
