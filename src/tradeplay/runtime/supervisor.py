@@ -120,7 +120,10 @@ class Supervisor:
         self.connections: dict[str, EnvironmentConnection] = {}
         self.workers: dict[PairKey, PairWorker] = {}
         self.lifecycle = Lifecycle(records, bus, clock)
-        self._token = secrets.token_hex(2)  # order ids of this run differ from the last run's
+        # Order ids, and a simulated account's own ids, of this run differ from every earlier
+        # run's: 6 hex digits (one in 16 million), short enough for a 20-character id prefix
+        # (10 of the play's name, the token, up to 4 digits of engine generation).
+        self._token = secrets.token_hex(3)
         self.book = RiskBook.of(deployment)
         """Every environment's and the deployment's limits, shared by every pair's guard."""
         self.protocol = EmergencyProtocol(self.book, records, bus, clock, self._halt)
