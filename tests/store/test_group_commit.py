@@ -188,3 +188,22 @@ def test_a_write_a_step_waits_for_runs_before_the_rest_of_a_pass_nobody_waits_fo
     step.join(10)
     assert ran == [1, 100, *range(2, 11)]
     assert len(sqlite_db.equity.curve("demo")) == 11
+
+
+def test_a_step_waiting_while_the_writer_is_idle_commits_its_writes_itself(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    """No hand-over to the writer thread and back when nothing else is being written (the
+    writer may still win the race now and then: most of the flushes are the caller's own)."""
+    threads: list[str] = []
+
+    def write(records: Records, value: int) -> None:
+        threads.append(threading.current_thread().name)
+        records.equity.record("demo", snapshot(value))
+
+    for value in range(20):
+        with sqlite_db.deferred():
+            sqlite_db.post(lambda records, value=value: write(records, value))
+            sqlite_db.flush()
+            assert committed_rows(tmp_path, value) == 1  # durable when flush returned
+    assert threads.count(threading.current_thread().name) >= 10

@@ -27,7 +27,10 @@ interpreter only between statements (SQLite releases it for each), so a long pas
 nobody waits for yet would hold up the order a pair is about to send. A step's writes stay with
 its thread until it waits — a call whose answer it needs, a flush — and are shipped then,
 together, in the order made; the writer runs what a step waits for first, in a pass of its
-own, and everything else in short passes after.
+own, and everything else in short passes after, which stop between two calls when a step's
+write arrives. A step that waits while the writer is idle runs the waiting calls and the
+commit itself, in its own thread: a hundred threads woken by one bar make every wait for the
+interpreter long, and handing the calls to the writer and back costs two of them.
 
 :meth:`GroupCommit.begin` is for blocks that must run in the caller's thread (several writes
 in one transaction, the key ring): they run on the same connection under the same lock.
@@ -94,6 +97,13 @@ class _Inbox:
                 return taken, True
             return [self._later.popleft() for _ in range(min(_PASS, len(self._later)))], False
 
+    def take_urgent(self) -> list[_Work]:
+        """Every urgent call, without waiting (none: an empty list)."""
+        with self._ready:
+            taken = list(self._urgent)
+            self._urgent.clear()
+            return taken
+
     def urgent_waiting(self) -> bool:
         """Whether a call a step waits for has arrived (read between two calls of a pass)."""
         return bool(self._urgent)
@@ -154,6 +164,8 @@ class GroupCommit:
         work = _Work(run)
         deferring = self._local.deferring
         self._ship([work], urgent=deferring)  # a step waits for it: first
+        if deferring:
+            self._combine()
         result = work.done.result()
         self._after(work.group)
         return result  # type: ignore[return-value]  # what ``run`` returned
@@ -230,6 +242,8 @@ class GroupCommit:
     def _flush(self, *, urgent: bool) -> None:
         if self._local.held:
             self._ship([], urgent=urgent)
+        if urgent:
+            self._combine()
         group, posted = self._local.last, self._local.posted
         self._local.last, self._local.posted = None, []
         failure: BaseException | None = None
@@ -267,6 +281,20 @@ class GroupCommit:
                     target=self._write_loop, name="group-commit", daemon=True
                 )
                 self._writer.start()
+
+    def _combine(self) -> None:
+        """When the writer is not busy, run the calls steps wait for, and commit, in this
+        thread: handing them to the writer and back costs two waits for the interpreter."""
+        if not self._changed.acquire(blocking=False):
+            return  # the writer (or another caller) is at it: wait for it as usual
+        try:
+            calls = [work for work in self._inbox.take_urgent() if work is not _WAKE]
+            if calls:
+                self._run_pass(calls, yielding=False)
+            if self._dirty:
+                self._commit()
+        finally:
+            self._changed.release()
 
     def _open(self) -> Connection:
         if self._connection is None:
