@@ -288,11 +288,7 @@ class GroupCommit:
         if not self._changed.acquire(blocking=False):
             return  # the writer (or another caller) is at it: wait for it as usual
         try:
-            calls = [work for work in self._inbox.take_urgent() if work is not _WAKE]
-            if calls:
-                self._run_pass(calls, yielding=False)
-            if self._dirty:
-                self._commit()
+            self._pass(self._inbox.take_urgent(), urgent=True)
         finally:
             self._changed.release()
 
@@ -307,15 +303,20 @@ class GroupCommit:
         while True:
             batch, urgent = self._inbox.take()
             with self._changed:
-                calls = [work for work in batch if work is not _WAKE and work is not _STOP]
-                rest = self._run_pass(calls, yielding=not urgent) if calls else []
-                if rest:  # stopped for urgent calls, which join this transaction
-                    self._inbox.put_back([*rest, _STOP] if _STOP in batch else rest)
-                    continue
-                if self._dirty:
-                    self._commit()
-            if _STOP in batch:
+                rest = self._pass(batch, urgent=urgent)
+            if rest:  # stopped for urgent calls, which join this transaction
+                self._inbox.put_back([*rest, _STOP] if _STOP in batch else rest)
+            elif _STOP in batch:
                 return
+
+    def _pass(self, batch: list[_Work], *, urgent: bool) -> list[_Work]:
+        """Run ``batch``'s calls and commit (under the connection's lock). A pass nobody waits
+        for stops for urgent calls: the calls it left are returned, nothing is committed."""
+        calls = [work for work in batch if work is not _WAKE and work is not _STOP]
+        rest = self._run_pass(calls, yielding=not urgent) if calls else []
+        if not rest and self._dirty:
+            self._commit()
+        return rest
 
     def _run_pass(self, calls: list[_Work], *, yielding: bool) -> list[_Work]:
         """Run ``calls`` together; when one raises, undo them all and run each on its own.
