@@ -206,6 +206,12 @@ def test_a_stage_without_its_environment_is_named() -> None:
     found = problems(graduating(""))
     assert "pipeline.environments.live_pilot: the live_pilot stage runs in the live " in found
     assert "name it in pipeline.environments.live_pilot" in found
+    with_symbol = graduating("").replace(
+        "environments: pipeline}", "environments: pipeline, symbol: BTCUSDT}"
+    )
+    assert "pipeline.environments.live_pilot: the live_pilot stage runs in the live " in problems(
+        with_symbol
+    )
     paper = "{stages: [shadow, demo], environments: {demo: shadow}}"
     wrong = problems(graduating("", paper))
     assert (
