@@ -81,8 +81,8 @@ class MarketClock:
 class PairHands(Protocol):
     """What the pipeline asks of the supervisor running the pairs."""
 
-    def park(self, key: PairKey, reason: str, *, flatten: bool) -> str:
-        """Stop ``key`` trading (cancel and close first when ``flatten``); what was done."""
+    def park(self, key: PairKey, reason: str) -> str:
+        """Cancel ``key``'s orders, close its position and stop it trading; what was done."""
         ...
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
@@ -90,7 +90,8 @@ class PairHands(Protocol):
         ...
 
     def activate(self, key: PairKey, reason: str) -> None:
-        """Let ``key`` trade from its next bar (afresh: its engine's limits start anew)."""
+        """Let ``key`` trade from its next bar (afresh: its engine's limits start anew) —
+        unless it is halted in an emergency, which only the operator lifts."""
         ...
 
 
@@ -385,7 +386,7 @@ class Graduation:
         old, _ = self._active[play]
         new = self._key(play, Stage(stored.stage))
         if old is not None:
-            done = self._hands.park(old, reason, flatten=True)
+            done = self._hands.park(old, reason)
             log.warning("pipeline_left", pair=str(old), done=done)
         if new is not None:
             self._hands.allot(new, self.pairs[new].capital * stored.share)

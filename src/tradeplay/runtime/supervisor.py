@@ -37,6 +37,7 @@ import gc
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -472,13 +473,14 @@ class Supervisor:
 
     # -- the pipeline's hands (see tradeplay.runtime.graduating) -----------------------------
 
-    def park(self, key: PairKey, reason: str, *, flatten: bool) -> str:
+    def park(self, key: PairKey, reason: str) -> str:
         worker = self.workers.get(key)
         if worker is None:
             return "not running"
-        done = "paused"
-        if flatten:
+        try:
             done = worker.panic().result(timeout=_FLATTEN_WAIT_S)
+        except FutureTimeout:
+            done = f"flatten did not answer within {_FLATTEN_WAIT_S:g} s"
         worker.pause()
         if self.lifecycle.move(worker.pair, _S.PAUSED, reason):
             self.lifecycle.publish(notify.DeploymentPaused, worker.pair, reason=reason)
@@ -494,6 +496,9 @@ class Supervisor:
         if worker is None:
             log.error("pipeline_pair_not_running", pair=str(key))
             return
+        if self.lifecycle.state(worker.pair) is _S.EMERGENCY:
+            log.error("pipeline_pair_in_emergency", pair=str(key), reason=reason)
+            return  # halted: the operator's resume lifts it, not a promotion
         if self.lifecycle.move(worker.pair, _S.RUNNING, reason):
             worker.resume(afresh=True)
             self.lifecycle.publish(notify.DeploymentResumed, worker.pair)

@@ -176,16 +176,17 @@ class PairWorker:
         runner = self.runner
         assert runner is not None  # built in start(), before the thread runs
         try:
-            # The step's records are durable when it ends (an order's, before it is sent).
+            # The step's records are durable when it ends (an order's, before it is sent); what
+            # its listener stores (a position, a stage's tape) joins them.
             with self.market.deferred():
                 step = runner.step(row, trade=self.trading and self._reconciled())
+                self._on_step(self.pair, step)
         except Exception as error:  # a bug or a venue failure inside one step: this pair only
             self._crashed(error)
             return
         self._good_bars += 1
         if self._good_bars >= self._policy.forgive_after_bars:
             self.crashes = 0
-        self._on_step(self.pair, step)
 
     def _crashed(self, error: Exception) -> None:
         self.crashes += 1
