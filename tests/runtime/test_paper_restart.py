@@ -57,6 +57,9 @@ def test_a_restarted_paper_run_stores_every_fill_of_its_fresh_account(tmp_path: 
             runner.warm(bars[:WARM_UP])
             runner.run(bars[WARM_UP:])
             taken.append(market.simulator.fills())
+            ids = [o.client_order_id for o in market.simulator.orders()]  # records build
+            assert all(f.trade_id.startswith(f"BTCUSDT-{run}_sim-t") for f in taken[-1])
+            assert ids  # the records of its orders build
         first, second = taken
         assert len(first) >= 4, "the wave must trade for the test to mean anything"
         assert [f.qty for f in second] == [f.qty for f in first]  # the same trades again

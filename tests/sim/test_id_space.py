@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from tradeplay.domain.events import OrderSubmitted
 from tradeplay.domain.order import Order
 from tradeplay.domain.values import ClientOrderId, OrderType, Side, Symbol
@@ -36,7 +38,7 @@ def test_the_origin_of_a_spaced_id() -> None:
 def test_a_spaced_id_is_a_valid_order_link_id() -> None:
     """The exchange's own orders are recorded as orders like any other: their ids follow
     Bybit's rule for an orderLinkId (1 to 36 letters, digits, '_' or '-')."""
-    link = Ids("1000000MOGUSDT").system(Origin.TAKE_PROFIT)
+    link = Ids("1000000MOGUSDT-3f2a1b").system(Origin.TAKE_PROFIT)  # a symbol and a run
     order = Order.from_submitted(
         OrderSubmitted(
             client_order_id=link,
@@ -49,3 +51,8 @@ def test_a_spaced_id_is_a_valid_order_link_id() -> None:
         )
     )
     assert Origin.of(order.client_order_id) is Origin.TAKE_PROFIT
+
+
+def test_an_id_space_outside_bybits_characters_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"id space 'BTCUSDT\.3f2a1b': expected letters"):
+        Ids("BTCUSDT.3f2a1b")

@@ -65,9 +65,9 @@ class PaperMarket:
         )
         # The pairs of one environment, one symbol each, record their ids in one place, run
         # after run: each account starts afresh, numbering from 1, so the symbol and the run
-        # name its ids (``BTCUSDT.3f2a_sim-t1``), or a restart's fills would be taken for the
+        # name its ids (``BTCUSDT-3f2a1b_sim-t1``), or a restart's fills would be taken for the
         # last run's, already stored.
-        space = f"{instrument.symbol}.{run}" if run else instrument.symbol
+        space = f"{instrument.symbol}-{run}" if run else instrument.symbol
         return cls(instrument, replace(config, id_space=space))
 
     @property

@@ -20,6 +20,7 @@ Levels are in ticks (integers held in floats), the unit the scan and the walk co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from enum import StrEnum
@@ -85,13 +86,19 @@ class Origin(StrEnum):
         return cls.USER
 
 
+_ID_SPACE: Final = re.compile(r"[A-Za-z0-9_-]*")
+
+
 class Ids:
     """The exchange's own ids, numbered in order so that a rerun gives the same ids."""
 
     __slots__ = ("_orders", "_space", "_system", "_trades")
 
     def __init__(self, space: str = "") -> None:
-        """``space``: put before every id, with a ``_`` (see :attr:`SimConfig.id_space`)."""
+        """``space``: put before every id, with a ``_`` (see :attr:`SimConfig.id_space`);
+        Bybit's id characters only (letters, digits, ``-`` and ``_``)."""
+        if not _ID_SPACE.fullmatch(space):
+            raise ValueError(f"id space {space!r}: expected letters, digits, - and _ only")
         self._space = f"{space}_" if space else ""
         self._orders = 0
         self._trades = 0
