@@ -33,6 +33,8 @@ def test_the_origin_of_a_spaced_id() -> None:
     assert Origin.of(ClientOrderId("BTCUSDT_sl-2")) is Origin.STOP_LOSS
     assert Origin.of(ClientOrderId("ETHUSDT_liq-7")) is Origin.LIQUIDATION
     assert Origin.of(ClientOrderId("emaab12-3")) is Origin.USER
+    assert Origin.of(ClientOrderId("BTCUSDT-3f2a1b_tp-4")) is Origin.TAKE_PROFIT
+    assert Origin.of(ClientOrderId("my_sl-3")) is Origin.USER  # placed by hand, not a space
 
 
 def test_a_spaced_id_is_a_valid_order_link_id() -> None:
@@ -54,5 +56,5 @@ def test_a_spaced_id_is_a_valid_order_link_id() -> None:
 
 
 def test_an_id_space_outside_bybits_characters_is_refused() -> None:
-    with pytest.raises(ValueError, match=r"id space 'BTCUSDT\.3f2a1b': expected letters"):
+    with pytest.raises(ValueError, match=r"id space 'BTCUSDT\.3f2a1b': expected a symbol"):
         Ids("BTCUSDT.3f2a1b")

@@ -79,14 +79,16 @@ class Origin(StrEnum):
         """The origin of an order id; a liquidation fill has none (Bybit sends no link id)."""
         if client_order_id is None:
             return cls.LIQUIDATION
-        own = client_order_id.rpartition("_")[2]  # an id space (``BTCUSDT_sl-2``) aside
-        prefix, _, number = own.rpartition("-")
-        if number.isdigit() and prefix in cls._value2member_map_ and prefix != cls.USER:
-            return cls(prefix)
-        return cls.USER
+        found = _OWN_ID.fullmatch(client_order_id)  # an id space (``BTCUSDT_sl-2``) aside
+        return cls(found[1]) if found else cls.USER
 
 
-_ID_SPACE: Final = re.compile(r"[A-Za-z0-9_-]*")
+_SPACE: Final = r"[A-Z0-9]+(?:-[0-9a-f]+)?"
+"""An id space: a symbol, and the run that numbers its ids (``BTCUSDT-3f2a1b``)."""
+_ID_SPACE: Final = re.compile(f"(?:{_SPACE})?")
+_OWN_ID: Final = re.compile(
+    rf"(?:{_SPACE}_)?({'|'.join(o.value for o in Origin if o is not Origin.USER)})-\d+"
+)
 
 
 class Ids:
@@ -95,10 +97,10 @@ class Ids:
     __slots__ = ("_orders", "_space", "_system", "_trades")
 
     def __init__(self, space: str = "") -> None:
-        """``space``: put before every id, with a ``_`` (see :attr:`SimConfig.id_space`);
-        Bybit's id characters only (letters, digits, ``-`` and ``_``)."""
+        """``space``: put before every id, with a ``_`` (see :attr:`SimConfig.id_space`): a
+        symbol, or a symbol and a run token (``BTCUSDT-3f2a1b``), in Bybit's id characters."""
         if not _ID_SPACE.fullmatch(space):
-            raise ValueError(f"id space {space!r}: expected letters, digits, - and _ only")
+            raise ValueError(f"id space {space!r}: expected a symbol, or a symbol-run token")
         self._space = f"{space}_" if space else ""
         self._orders = 0
         self._trades = 0
