@@ -12,6 +12,7 @@ from tradeplay.domain.values import (
     OrderType,
     Side,
     format_decimal,
+    ms_from_utc,
     require_utc,
     to_decimal,
     utc_from_ms,
@@ -102,3 +103,9 @@ def test_order_types_say_whether_they_need_a_price_and_a_trigger(
 ) -> None:
     assert order_type.has_limit_price is limit_price
     assert order_type.is_conditional is conditional
+
+
+def test_milliseconds_and_utc_times_convert_both_ways_exactly() -> None:
+    for ms in (0, 1, 1_746_711_420_000, 1_746_711_420_007, 253_402_300_799_999):
+        assert ms_from_utc(utc_from_ms(ms)) == ms
+    assert ms_from_utc(utc_from_ms(5) + timedelta(microseconds=999)) == 5  # whole ms, down

@@ -165,6 +165,15 @@ def require_utc(moment: datetime, what: str = "time") -> datetime:
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_MS: Final = timedelta(milliseconds=1)
+
+
+def ms_from_utc(moment: datetime) -> int:
+    """Whole milliseconds since the Unix epoch, by integer arithmetic (``timestamp()`` is a
+    float: times 1000 it may fall a millisecond short)."""
+    return (moment - _EPOCH) // _MS
+
+
 def utc_from_ms(ms: int) -> datetime:
     """A venue timestamp in milliseconds since the Unix epoch as an aware UTC ``datetime``."""
     return _EPOCH + timedelta(0, 0, 0, ms)  # positional (days, s, µs, ms): a third cheaper

@@ -25,7 +25,7 @@ from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.position import Position
-from tradeplay.domain.values import Symbol, TradeId, to_decimal, utc_from_ms
+from tradeplay.domain.values import Symbol, TradeId, ms_from_utc, to_decimal, utc_from_ms
 from tradeplay.engine.backtest import Backtest, exit_reason_of, run_backtest
 from tradeplay.engine.trades import build_trades
 from tradeplay.graduation.criteria import Stage
@@ -65,7 +65,7 @@ def backtest_out_of_sample(
 ) -> tuple[RunResult, StageRecord]:
     """Backtest ``play`` trading only from ``out_of_sample_from`` (the bars before warm it up)
     and its backtest-stage record. :class:`InputError` when no bar lies in the window."""
-    start_ms = int(out_of_sample_from.timestamp() * 1000)
+    start_ms = ms_from_utc(out_of_sample_from)
     warm_up = int(np.searchsorted(candles.ts, start_ms, side="left"))
     if warm_up >= len(candles):
         last = "no bars" if len(candles) == 0 else f"bars until {_shown(int(candles.ts[-1]))}"
@@ -140,7 +140,7 @@ def record_of_stage(  # a stage's record is made of all of these
 
 
 def _ms(fill: Fill) -> int:
-    return int(fill.time.timestamp() * 1000)
+    return ms_from_utc(fill.time)
 
 
 def _shown(ms: int) -> str:

@@ -19,13 +19,6 @@ from numpy.typing import NDArray
 from tradeplay.domain.values import format_decimal
 
 NOT_APPLICABLE: Final = "n/a"
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-_MS: Final = timedelta(milliseconds=1)
-
-
-def epoch_ms(moment: datetime) -> int:
-    """Whole milliseconds since the epoch, by integer arithmetic (``timestamp()`` is a float)."""
-    return (moment - _EPOCH) // _MS
 
 
 # ------------------------------------------------------------------------------ files

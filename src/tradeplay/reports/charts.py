@@ -26,8 +26,7 @@ from plotly.subplots import make_subplots
 
 from tradeplay.data.candles import Candles
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.domain.values import PositionSide
-from tradeplay.reports._format import epoch_ms
+from tradeplay.domain.values import PositionSide, ms_from_utc
 from tradeplay.reports.metrics import drawdown_series, equity_points, monthly_returns
 from tradeplay.reports.model import RunResult, TradeRecord
 
@@ -148,7 +147,7 @@ def _plot_times(ms: NDArray[np.int64]) -> list[str]:
 
 
 def _moment_times(moments: Sequence[datetime]) -> list[str]:
-    return _plot_times(np.array([epoch_ms(moment) for moment in moments], dtype=np.int64))
+    return _plot_times(np.array([ms_from_utc(moment) for moment in moments], dtype=np.int64))
 
 
 def _entry_trace(trades: Sequence[TradeRecord], side: PositionSide) -> Any:

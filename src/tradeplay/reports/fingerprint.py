@@ -22,8 +22,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from tradeplay.domain.fill import Fill
-from tradeplay.domain.values import format_decimal
-from tradeplay.reports._format import epoch_ms
+from tradeplay.domain.values import format_decimal, ms_from_utc
 
 __all__ = ["FORMAT_TAG", "canonical_fill_text", "fingerprint"]
 
@@ -37,7 +36,7 @@ def _escaped(text: str) -> str:
 def _fill_line(fill: Fill) -> str:
     fields = (
         _escaped(fill.trade_id),
-        str(epoch_ms(fill.time)),
+        str(ms_from_utc(fill.time)),
         _escaped(fill.symbol),
         str(fill.side),
         format_decimal(fill.qty),

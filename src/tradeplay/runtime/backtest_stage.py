@@ -17,6 +17,7 @@ from tradeplay.data.resample import resample
 from tradeplay.data.store import CandleStore, DatasetKey
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.instruments_bybit import bybit_linear
+from tradeplay.domain.values import ms_from_utc
 from tradeplay.graduation import Decision, Stage
 from tradeplay.graduation.parity import ParityVerdict
 from tradeplay.graduation.records import backtest_out_of_sample
@@ -57,7 +58,7 @@ def judge_backtest_stage(
     dataset = choose_dataset(store, symbol, timeframe)
     key = dataset.key
     assert key.timeframe is not None  # choose_dataset picks candle datasets only
-    until_ms = None if until is None else int(until.timestamp() * 1000)
+    until_ms = None if until is None else ms_from_utc(until)
     candles = resample(store.load_candles(key, None, until_ms), key.timeframe, timeframe)
     funding_key = DatasetKey(key.exchange, key.symbol, None)
     funding = (

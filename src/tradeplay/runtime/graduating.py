@@ -40,7 +40,7 @@ import structlog
 from numpy.typing import NDArray
 
 from tradeplay.domain.instruments_bybit import bybit_linear
-from tradeplay.domain.values import ClientOrderId, utc_from_ms
+from tradeplay.domain.values import ClientOrderId, ms_from_utc, utc_from_ms
 from tradeplay.graduation import Decision, Stage, StageRecord
 from tradeplay.graduation.ladder import Action
 from tradeplay.graduation.parity import ParityVerdict, SentOrder, StageTape, TakenFill, check_parity
@@ -152,7 +152,7 @@ def stage_evidence(
     )
     tolerance = Decimal(0) if local_fills else venue_tolerance_bps
     parity = check_parity(tape, fill_price_tolerance_bps=tolerance)
-    entered_ms = int(placement.entered_at.timestamp() * 1000)
+    entered_ms = ms_from_utc(placement.entered_at)
     record = record_of_stage(
         placement.play,
         stage,
@@ -318,7 +318,7 @@ class Graduation:
             key, stored = self._active[play]
             if key is None or stored is None:
                 continue
-            last = self._judged_ms.setdefault(play, int(stored.entered_at.timestamp() * 1000))
+            last = self._judged_ms.setdefault(play, ms_from_utc(stored.entered_at))
             if self.clock.ms - last < every_ms:
                 continue
             self._judged_ms[play] = self.clock.ms

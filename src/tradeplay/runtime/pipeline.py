@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from tradeplay.domain.errors import InputError
+from tradeplay.domain.values import ms_from_utc
 from tradeplay.graduation import (
     Check,
     Decision,
@@ -249,6 +250,6 @@ def _placement(stored: StoredPlacement) -> Placement:
     return Placement(
         stored.play,
         Stage(stored.stage),
-        int(stored.entered_at.timestamp() * 1000),
+        ms_from_utc(stored.entered_at),
         stored.share,
     )
