@@ -241,8 +241,8 @@ def _curve(
     vectorised step; ``final_wallet`` after an end-of-data close."""
     closes = bars[:, 4]
     a, sizes, basis = expand_segments(segments, 0)
-    equity = a + sizes * closes
     position_value = sizes * closes
+    equity = a + position_value
     cash = equity - (position_value - basis)
     if final_wallet is not None:  # the last bar shows the flat account, fee paid
         equity[-1] = cash[-1] = final_wallet

@@ -354,12 +354,13 @@ class SimulatedExchange:
         return AdvanceResult(start, i, tuple(self._events), tuple(funding), tuple(segments), bars)
 
     def _settle(self, bars: NDArray[np.float64], i: int, booked: list[FundingApplied]) -> None:
-        """Book the settlements due by the end of bar ``i`` for the position held at its start.
+        """Book the settlements due by the end of bar ``i`` for the position held at its start
+        (called only while one is held).
 
         Due: at or after the end of the last bar processed (earlier ones were settled, or fell
         while flat) and before the end of bar ``i`` — inside it, or in a gap just before it.
         """
-        if self._now_ms is None or self._clearing.position.is_flat:
+        if self._now_ms is None:
             return
         end = int(bars[i, 0]) + self._bar_ms
         due = self._next_settlement()
