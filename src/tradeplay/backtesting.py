@@ -65,22 +65,17 @@ def backtest_play(
     capital = request.capital if request.capital is not None else play.play.account.capital
     if not capital > 0:
         raise QualityGateError(f"quality gate failed: starting capital {capital} is not positive")
-    dataset = choose_dataset(store, symbol, timeframe)
-    candles, minutes = _candles(store, dataset, timeframe, request)
-    funding = _funding(store, dataset.key, request)
-    label = DataLabel(
-        f"{dataset.key.exchange} {symbol} {dataset.key.timeframe}: {dataset.source}",
-        dataset.generated,
-    )
+    market = load_market(store, symbol, timeframe, request.start_ms, request.until_ms)
+    candles = market.candles
     backtest = Backtest(
         play=play,
         symbol=symbol,
         instrument=bybit_linear(symbol),
         candles=candles,
-        data=label,
+        data=market.label,
         capital=capital,
-        funding=funding,
-        minutes=minutes,
+        funding=market.funding,
+        minutes=market.minutes,
     )
     result = run_backtest(backtest, progress)
     files = write_report(result, request.out_dir)
@@ -90,7 +85,7 @@ def backtest_play(
             f"(report written to {files.folder}); check its rules with `tradeplay play show`, "
             "or pass --allow-no-trades"
         )
-    return BacktestOutcome(result, files, dataset)
+    return BacktestOutcome(result, files, market.dataset)
 
 
 def choose_dataset(store: CandleStore, symbol: str, timeframe: Timeframe) -> DatasetInfo:
@@ -114,23 +109,42 @@ def choose_dataset(store: CandleStore, symbol: str, timeframe: Timeframe) -> Dat
     )
 
 
-def _candles(
-    store: CandleStore, dataset: DatasetInfo, timeframe: Timeframe, request: BacktestRequest
-) -> tuple[Candles, Candles | None]:
-    """The run's bars, and the 1-minute bars under them when the data is 1-minute candles
-    (the exchange then follows each bar's exact path)."""
-    base = dataset.key.timeframe
+@dataclass(frozen=True, slots=True)
+class StoredMarket:
+    """What a backtest of one symbol and timeframe runs on, from the store."""
+
+    dataset: DatasetInfo
+    candles: Candles
+    minutes: Candles | None
+    """The 1-minute bars under ``candles`` when the data is 1-minute candles (the exchange
+    then follows each bar's exact path)."""
+    funding: FundingRates | None
+    label: DataLabel
+
+
+def load_market(
+    store: CandleStore,
+    symbol: str,
+    timeframe: Timeframe,
+    start_ms: int | None = None,
+    until_ms: int | None = None,
+) -> StoredMarket:
+    """The best stored data for ``symbol`` at ``timeframe`` from ``start_ms`` to ``until_ms``
+    (``None``: all of it); :class:`DataNotFoundError` when no complete bar lies there."""
+    symbol = symbol.upper()
+    dataset = choose_dataset(store, symbol, timeframe)
+    key = dataset.key
+    base = key.timeframe
     assert base is not None  # choose_dataset picks candle datasets only
-    candles = store.load_candles(dataset.key, request.start_ms, request.until_ms)
+    candles = store.load_candles(key, start_ms, until_ms)
     bars = resample(candles, base, timeframe)
     if len(bars) == 0:
-        raise DataNotFoundError(f"{dataset.key}: no complete {timeframe} bar in the chosen range")
+        raise DataNotFoundError(f"{key}: no complete {timeframe} bar in the chosen range")
     exact = base == ONE_MINUTE and timeframe != ONE_MINUTE
-    return bars, candles if exact else None
-
-
-def _funding(store: CandleStore, key: DatasetKey, request: BacktestRequest) -> FundingRates | None:
-    funding_key = DatasetKey(key.exchange, key.symbol, None)
-    if not store.exists(funding_key):
-        return None
-    return store.load_funding(key.exchange, key.symbol, request.start_ms, request.until_ms)
+    funding = (
+        store.load_funding(key.exchange, key.symbol, start_ms, until_ms)
+        if store.exists(DatasetKey(key.exchange, key.symbol, None))
+        else None
+    )
+    label = DataLabel(f"{key.exchange} {symbol} {base}: {dataset.source}", dataset.generated)
+    return StoredMarket(dataset, bars, candles if exact else None, funding, label)

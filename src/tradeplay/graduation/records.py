@@ -62,6 +62,7 @@ def backtest_out_of_sample(
     data: DataLabel,
     capital: Decimal | None = None,
     funding: FundingRates | None = None,
+    minutes: Candles | None = None,
 ) -> tuple[RunResult, StageRecord]:
     """Backtest ``play`` trading only from ``out_of_sample_from`` (the bars before warm it up)
     and its backtest-stage record. :class:`InputError` when no bar lies in the window."""
@@ -82,6 +83,7 @@ def backtest_out_of_sample(
         data=data,
         capital=capital,
         funding=funding,
+        minutes=minutes,
         warm_up=warm_up,
     )
     result = run_backtest(backtest)

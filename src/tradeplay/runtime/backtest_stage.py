@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from tradeplay.backtesting import choose_dataset
-from tradeplay.data.resample import resample
-from tradeplay.data.store import CandleStore, DatasetKey
+from tradeplay.backtesting import load_market
+from tradeplay.data.store import CandleStore
 from tradeplay.domain.errors import InputError
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.values import ms_from_utc
@@ -22,7 +21,6 @@ from tradeplay.graduation import Decision, Stage
 from tradeplay.graduation.parity import ParityVerdict
 from tradeplay.graduation.records import backtest_out_of_sample
 from tradeplay.play import load_play
-from tradeplay.reports.model import DataLabel
 from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.deployment_checks import play_name
 from tradeplay.runtime.pipeline import Pipeline
@@ -49,30 +47,22 @@ def judge_backtest_stage(
             f"{deployment.source}: no graduating play called {play!r} (graduating: "
             f"{', '.join(graduating) or 'none; give a play environments: pipeline'})"
         )
-    placement = pipeline.find(play) or pipeline.enter(play)
+    placement = pipeline.enter(play)
     if placement.stage != Stage.BACKTEST:
         raise InputError(f"{play} stands in {placement.stage}: the backtest stage is behind it")
     compiled = load_play(deployment.play_path(spec))
-    symbol = spec.symbol or compiled.play.instruments[0]
-    timeframe = compiled.play.timeframe
-    dataset = choose_dataset(store, symbol, timeframe)
-    key = dataset.key
-    assert key.timeframe is not None  # choose_dataset picks candle datasets only
+    symbol = (spec.symbol or compiled.play.instruments[0]).upper()
     until_ms = None if until is None else ms_from_utc(until)
-    candles = resample(store.load_candles(key, None, until_ms), key.timeframe, timeframe)
-    funding_key = DatasetKey(key.exchange, key.symbol, None)
-    funding = (
-        store.load_funding(key.exchange, symbol, None, until_ms)
-        if store.exists(funding_key)
-        else None
-    )
+    # From the first bar: the bars before out_of_sample_from warm the features up.
+    market = load_market(store, symbol, compiled.play.timeframe, None, until_ms)
     result, record = backtest_out_of_sample(
         compiled,
         bybit_linear(symbol),
-        candles,
+        market.candles,
         out_of_sample_from=out_of_sample_from,
-        data=DataLabel(str(key), generated=dataset.generated),
-        funding=funding,
+        data=market.label,
+        funding=market.funding,
+        minutes=market.minutes,
     )
     record = replace(record, play=play)  # the name the deployment gives it, not the file's
     parity = ParityVerdict(None, record.equity.size, len(result.orders), len(result.fills))

@@ -87,11 +87,7 @@ class Pipeline:
         return placement
 
     def placement(self, play: str) -> Placement:
-        return _placement(self._stored(play))
-
-    def stored(self, play: str) -> StoredPlacement:
-        """Where ``play`` stands, as stored."""
-        return self._stored(play)
+        return _placement(self.stored(play))
 
     def find(self, play: str) -> StoredPlacement | None:
         """Where ``play`` stands, ``None`` if it is not on the ladder."""
@@ -104,7 +100,7 @@ class Pipeline:
         ]
 
     def history(self, play: str) -> list[GraduationDecision]:
-        self._stored(play)
+        self.stored(play)
         return self._records.history(play)
 
     # -- judgements --------------------------------------------------------------------------
@@ -117,7 +113,7 @@ class Pipeline:
         live_safety: bool,
     ) -> Decision:
         """Evaluate ``record`` against its stage's criteria, decide, and store both."""
-        stored = self._stored(record.play)
+        stored = self.stored(record.play)
         placement = _placement(stored)
         if record.stage is not placement.stage:
             raise InputError(
@@ -160,7 +156,7 @@ class Pipeline:
 
     def promote(self, play: str, reason: str) -> Decision:
         """The operator moves ``play`` one stage up (into live: this is the approval)."""
-        stored = self._stored(play)
+        stored = self.stored(play)
         _require_reason(Action.PROMOTE, play, reason)
         above = self.ladder.above(Stage(stored.stage))
         if above is None:
@@ -169,7 +165,7 @@ class Pipeline:
 
     def demote(self, play: str, reason: str) -> Decision:
         """The operator moves ``play`` one stage down (out of live: it is flattened first)."""
-        stored = self._stored(play)
+        stored = self.stored(play)
         _require_reason(Action.DEMOTE, play, reason)
         below = self.ladder.below(Stage(stored.stage))
         if below is None:
@@ -229,7 +225,8 @@ class Pipeline:
             )
         )
 
-    def _stored(self, play: str) -> StoredPlacement:
+    def stored(self, play: str) -> StoredPlacement:
+        """Where ``play`` stands, as stored; :class:`InputError` naming the plays in it."""
         stored = self._records.placement(play)
         if stored is None:
             known = ", ".join(p.play for p in self._records.placements()) or "none yet"
