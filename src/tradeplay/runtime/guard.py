@@ -66,11 +66,9 @@ class EnvironmentGuard(ForwardingExchange):
         self._report = report
         self._clock = clock
         self._leverage = to_decimal(pair.play.play.account.leverage, "account.leverage")
+        self._shared = shared
         self.scale = Decimal(1)
-        if shared:
-            wallet = inner.account().wallet_balance
-            if wallet > 0:
-                self.scale = min(Decimal(1), pair.capital / wallet)
+        self.allot(pair.capital)
         book.hold(pair.key, pair.symbol)
         self._stale = False
         """A cancel went out, or an order came back filled, since the last :meth:`refresh`."""
@@ -82,6 +80,14 @@ class EnvironmentGuard(ForwardingExchange):
         self._wallet: Decimal | None = None
         """The wallet balance :meth:`account` gave at this bar (``None``: not read yet)."""
         self.refresh()
+
+    def allot(self, capital: Decimal) -> None:
+        """Size from ``capital`` of the account from now on: on a shared account, every figure
+        is scaled by ``capital`` / its wallet balance now (at most 1); a pair's own simulated
+        account holds its capital already."""
+        if self._shared:
+            wallet = self._inner.account().wallet_balance
+            self.scale = min(Decimal(1), capital / wallet) if wallet > 0 else Decimal(1)
 
     def account(self) -> Account:
         account = self._scaled(self._inner.account())

@@ -49,7 +49,7 @@ from numpy.typing import NDArray
 from tradeplay import notify
 from tradeplay.domain.errors import TradeplayError
 from tradeplay.notify import EventBus, Health
-from tradeplay.ports import Clock, Exchange
+from tradeplay.ports import Clock
 from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.emergency import OPERATOR_PANIC, EmergencyProtocol
 from tradeplay.runtime.environment import EnvironmentConnection
@@ -233,21 +233,12 @@ class Supervisor:
             if self._parked(pair.key) is not None:
                 worker.pause()
             elif pair.key in self.graduation.pairs:
-                self._allot(pair.key, recorded.exchange, self.graduation.capital(pair.key))
+                guard.allot(self.graduation.capital(pair.key))
         worker.start(history)
         self.workers[pair.key] = worker
 
     def _parked(self, key: PairKey) -> str | None:
         return None if self.graduation is None else self.graduation.parked(key)
-
-    def _allot(self, key: PairKey, account: Exchange, capital: Decimal) -> None:
-        """Size ``key``'s engine from ``capital`` of its shared venue ``account`` (a local
-        account is funded with its pair's capital already)."""
-        guard = self.guards[key]
-        if self.connections[key.environment].kind.local_fills:
-            return
-        wallet = account.account().wallet_balance
-        guard.scale = min(Decimal(1), capital / wallet) if wallet > 0 else Decimal(1)
 
     def _fail_environment(self, name: str, pairs: list[Pair], reason: str) -> None:
         for pair in pairs:
@@ -487,9 +478,8 @@ class Supervisor:
         return done
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
-        worker = self.workers.get(key)
-        if worker is not None:
-            self._allot(key, worker.market.exchange, capital)
+        if key in self.workers:  # running: its guard and its account are there
+            self.guards[key].allot(capital)
 
     def activate(self, key: PairKey, reason: str) -> None:
         worker = self.workers.get(key)
