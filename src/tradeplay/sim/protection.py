@@ -130,20 +130,16 @@ class PositionGuard:
         return legs
 
     def levels(self, size: Quantity) -> tuple[float, float]:
-        """``(up, down)`` of the take-profit and stop-loss (the scan handles the trailing)."""
+        """``(up, down)`` of the take-profit and stop-loss (the scan handles the trailing):
+        the nearest level each leg of :meth:`legs` fires at on a rise, and on a fall."""
         up, down = _INF, -_INF
-        long = size > 0
-        # A long's take-profit fires on a rise and its stop-loss on a fall; a short's the reverse.
-        if self._take_profit is not None:
-            if long:
-                up = self._take_profit_ticks
+        for origin, ticks, rises in self.legs(size):
+            if origin is Origin.TRAILING_STOP:
+                continue
+            if rises:
+                up = min(up, ticks)
             else:
-                down = self._take_profit_ticks
-        if self._stop_loss is not None:
-            if long:
-                down = max(down, self._stop_loss_ticks)
-            else:
-                up = min(up, self._stop_loss_ticks)
+                down = max(down, ticks)
         return up, down
 
     def stop_price(self, leg: Leg) -> Price:
