@@ -3,57 +3,31 @@ books it, its round trips, its equity at each close."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 
-from tradeplay.domain.fill import Fill
-from tradeplay.domain.values import (
-    ClientOrderId,
-    Liquidity,
-    OrderId,
-    Side,
-    Symbol,
-    TradeId,
-)
+from tests.reports.builders import T0_MS, fill
+from tradeplay.domain.values import Symbol
 from tradeplay.graduation import Stage
 from tradeplay.graduation.records import record_of_stage
 
-T0 = datetime(2025, 5, 8, 12, 0, tzinfo=UTC)
 MINUTE = 60_000
 
 
-def fill(n: int, side: Side, qty: str, price: str, fee: str, *, minute: int) -> Fill:
-    return Fill(
-        trade_id=TradeId(f"t{n}"),
-        order_id=OrderId(f"o{n}"),
-        client_order_id=ClientOrderId(f"p-{n}"),
-        symbol=Symbol("BTCUSDT"),
-        side=side,
-        qty=Decimal(qty),
-        price=Decimal(price),
-        fee=Decimal(fee),
-        fee_currency="USDT",
-        liquidity=Liquidity.TAKER,
-        time=T0 + timedelta(minutes=minute),
-    )
-
-
 def bars_of(closes: list[float]) -> np.ndarray:
-    start_ms = int(T0.timestamp() * 1000)
     return np.asarray(
-        [[start_ms + i * MINUTE, c, c, c, c, 1.0] for i, c in enumerate(closes)], np.float64
+        [[T0_MS + i * MINUTE, c, c, c, c, 1.0] for i, c in enumerate(closes)], np.float64
     )
 
 
 def test_round_trips_at_average_cost_and_a_reversal() -> None:
     fills = [
-        fill(1, Side.BUY, "1", "100", "0.1", minute=0),
-        fill(2, Side.BUY, "1", "110", "0.1", minute=1),  # entry 105
+        fill(1, "buy", "1", "100", fee="0.1", ms=0 * MINUTE),
+        fill(2, "buy", "1", "110", fee="0.1", ms=1 * MINUTE),  # entry 105
         # Sells 3 at 120: closes 2 (+30, fee 0.2 of its 0.3), opens 1 short (fee 0.1).
-        fill(3, Side.SELL, "3", "120", "0.3", minute=2),
-        fill(4, Side.BUY, "1", "125", "0.1", minute=3),  # the short loses 5
+        fill(3, "sell", "3", "120", fee="0.3", ms=2 * MINUTE),
+        fill(4, "buy", "1", "125", fee="0.1", ms=3 * MINUTE),  # the short loses 5
     ]
     record = record_of_stage(
         "p",
@@ -63,16 +37,16 @@ def test_round_trips_at_average_cost_and_a_reversal() -> None:
         bar_ms=MINUTE,
         fills=fills,
         capital=Decimal(1000),
-        entered_ms=int(T0.timestamp() * 1000),
+        entered_ms=T0_MS,
     )
     assert record.trade_pnls == (Decimal("29.6"), Decimal("-5.2"))  # 30 - 0.4; -5 - 0.2
     assert record.equity[-1] == 1024.4  # flat: the capital and both trades
 
 
 def test_equity_is_marked_at_each_close_from_the_capital() -> None:
-    start_ms = int(T0.timestamp() * 1000)
+    start_ms = T0_MS
     bars = bars_of([100.0, 104.0, 98.0])
-    fills = [fill(1, Side.BUY, "2", "100", "0.2", minute=0)]  # during the first bar
+    fills = [fill(1, "buy", "2", "100", fee="0.2", ms=0 * MINUTE)]  # during the first bar
     record = record_of_stage(
         "p",
         Stage.DEMO,

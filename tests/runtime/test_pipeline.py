@@ -66,6 +66,8 @@ def record(stage: Stage, clock: Clock, hourly: list[float], trades: int) -> Stag
 
 
 WINNING = [0.002, -0.001, 0.0015, -0.0005]
+CRASH = [0.0] * 40 + [-0.01] * 8
+"""Quiet, then eight 1 % falls: a drawdown past the live pilot's limit."""
 
 
 def test_a_proven_play_climbs_and_waits_for_the_operator_at_live(
@@ -98,8 +100,7 @@ def test_a_losing_play_stays_and_a_live_breach_demotes_and_flattens(
     losing = [-0.002, 0.001, -0.0015, 0.0005]
     held = line.judge(record(Stage.LIVE_PILOT, clock, losing, 6), PASSED, live_safety=True)
     assert held.action is Action.HOLD
-    crash = [0.0] * 40 + [-0.01] * 8
-    demoted = line.judge(record(Stage.LIVE_PILOT, clock, crash, 6), PASSED, live_safety=True)
+    demoted = line.judge(record(Stage.LIVE_PILOT, clock, CRASH, 6), PASSED, live_safety=True)
     assert (demoted.action, demoted.to_stage, demoted.flatten) == (Action.DEMOTE, Stage.DEMO, True)
     assert line.placement("ema").stage is Stage.DEMO
 
@@ -112,8 +113,7 @@ def test_after_a_live_breach_only_the_operator_sends_a_play_back_to_live(
     line.ladder = automatic
     line.enter("ema", Stage.LIVE_PILOT)
     clock.time += timedelta(days=2)
-    crash = [0.0] * 40 + [-0.01] * 8
-    line.judge(record(Stage.LIVE_PILOT, clock, crash, 6), PASSED, live_safety=True)
+    line.judge(record(Stage.LIVE_PILOT, clock, CRASH, 6), PASSED, live_safety=True)
     clock.time += timedelta(days=2)
     again = line.judge(record(Stage.DEMO, clock, WINNING, 6), PASSED, live_safety=True)
     assert again.action is Action.AWAIT_APPROVAL
