@@ -75,6 +75,17 @@ def test_a_reversal_in_one_fill_closes_one_trade_and_opens_the_next() -> None:
     assert (short.side, short.gross_pnl, short.fees) == (PositionSide.SHORT, D("10"), D("0.2"))
     assert (long.side, long.entry_price, long.qty) == (PositionSide.LONG, D("90"), D("2"))
     assert (long.gross_pnl, long.fees) == (D("10"), D("0.4"))
+    # Each trade's extremes over its own bars, the reversal's bar 3 in both: the short's in
+    # bars 1..3 (highest high 103, lowest low 97), the long's in 3..5 (low 95 never below
+    # its entry at 90: no adverse excursion; high 105).
+    assert (short.mae_price, short.mfe_price) == (D("3"), D("3"))
+    assert (long.mae_price, long.mfe_price) == (D("0"), D("15"))
+
+
+def test_a_trade_closed_on_the_last_bar_reads_its_extremes_up_to_it() -> None:
+    (trade,) = _build([fill("buy", "1", "100", seconds=7), fill("sell", "1", "101", seconds=9)])
+    assert trade.bars_held == 2
+    assert (trade.mae_price, trade.mfe_price) == (D("9"), D("9"))  # low 91, high 109 in 7..9
 
 
 def test_a_position_still_open_has_no_record_yet() -> None:
