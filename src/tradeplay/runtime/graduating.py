@@ -81,8 +81,9 @@ class MarketClock:
 class PairHands(Protocol):
     """What the pipeline asks of the supervisor running the pairs."""
 
-    def park(self, key: PairKey, reason: str) -> str:
-        """Cancel ``key``'s orders, close its position and stop it trading; what was done."""
+    def park(self, key: PairKey, reason: str) -> tuple[str, bool]:
+        """Cancel ``key``'s orders, close its position and stop it trading; what was done,
+        and whether it was (``False``: the flatten failed or did not answer)."""
         ...
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
@@ -386,8 +387,13 @@ class Graduation:
         old, _ = self._active[play]
         new = self._key(play, Stage(stored.stage))
         if old is not None:
-            done = self._hands.park(old, reason)
+            done, flat = self._hands.park(old, reason)
             log.warning("pipeline_left", pair=str(old), done=done)
+            if not flat:  # nothing may be left behind: the operator flattens, then moves it
+                log.error("pipeline_move_held", play=play, pair=str(old), done=done)
+                with self._lock:
+                    self._active[play] = (None, stored)
+                return
         if new is not None:
             self._hands.allot(new, self.pairs[new].capital * stored.share)
         with self._lock:  # no bar reaches the new pair between its tape's warm-up and its resume

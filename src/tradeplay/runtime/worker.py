@@ -42,7 +42,7 @@ from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recorder import RecordedMarket
 from tradeplay.runtime.runner import BarStep, Market, PlayRunner
 
-__all__ = ["PANIC_PREFIX", "HealthPolicy", "PairWorker"]
+__all__ = ["FLATTEN_FAILED", "PANIC_PREFIX", "HealthPolicy", "PairWorker"]
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +51,8 @@ _RESUME: Final = "resume"
 PANIC_PREFIX: Final = "panic-"
 """Begins the id of a panic's close: an order of the runtime's, not of the play's engine."""
 _AFRESH: Final = "afresh"
+FLATTEN_FAILED: Final = "flatten failed"
+"""Begins what a panic that could not cancel or close reports."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,8 +266,8 @@ class PairWorker:
                 )
         except Exception as error:  # report it; the pair stays frozen either way
             log.exception("pair_flatten_failed", pair=str(self.pair.key))
-            self._on_health(self.pair, Health.DEGRADED, f"flatten failed: {error}", self.crashes)
-            return f"flatten failed: {type(error).__name__}: {error}"
+            self._on_health(self.pair, Health.DEGRADED, f"{FLATTEN_FAILED}: {error}", self.crashes)
+            return f"{FLATTEN_FAILED}: {type(error).__name__}: {error}"
         log.warning("pair_flattened", pair=str(self.pair.key), closed=str(size))
         closed = f"closing {abs(size)} {symbol}" if size != 0 else "no position"
         return f"{len(orders)} orders cancelled, {closed}"
