@@ -97,3 +97,5 @@ def test_a_stage_bar_seen_twice_is_kept_once_and_a_window_ends_where_asked(
     assert database.graduations.bars("ema", entered) == [warm, *traded]
     assert database.graduations.bars("ema", entered, until_ms=180_000) == [warm, traded[0]]
     assert database.graduations.bars("ema", at(1)) == []  # another stage's tape
+    assert database.graduations.has_bars("ema", entered)
+    assert not database.graduations.has_bars("ema", at(1))

@@ -302,7 +302,7 @@ class Graduation:
         active, stored = self._active[key.play]
         if active != key or stored is None:
             return
-        if self._records.graduations.bars(key.play, stored.entered_at):
+        if self._records.graduations.has_bars(key.play, stored.entered_at):
             return  # a restart inside the stage: its tape goes on
         warm = [StageBar(_row(row), None) for row in self._recent[key]]
         self._records.graduations.add_bars(key.play, stored.entered_at, warm)

@@ -139,6 +139,17 @@ class GraduationRecords:
                 }
                 insert_once(connection, stage_bars, row, key)
 
+    def has_bars(self, play: str, entered_at: datetime) -> bool:
+        """Whether ``play``'s stage entered at ``entered_at`` has a tape yet."""
+        table = stage_bars
+        query = (
+            select(table.c.open_ms)
+            .where(table.c.play == play, table.c.entered_at == entered_at)
+            .limit(1)
+        )
+        with self._begin() as connection:
+            return connection.execute(query).first() is not None
+
     def bars(self, play: str, entered_at: datetime, until_ms: int | None = None) -> list[StageBar]:
         """The bars of ``play``'s stage entered at ``entered_at``, oldest first (those opened
         before ``until_ms`` when given)."""
