@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from tradeplay.domain.slots import quick_init
+from tradeplay.domain.slots import quick_init, trusted_builder
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +92,24 @@ def test_fields_it_cannot_copy_faithfully_are_refused_at_import() -> None:
 
     with pytest.raises(TypeError, match="frozen"):
         quick_init(Mutable)
+
+
+def test_the_trusted_builder_makes_the_constructors_instance_without_its_checks() -> None:
+    value = _value()
+    build = trusted_builder(value)
+    assert build(1, "c") == value(1, "c")
+    assert dataclasses.astuple(build(2, "d")) == (2, "d")
+    assert build(-1, "b").a == -1  # __post_init__ (which refuses a < 0) is not run
+    with pytest.raises(ValueError, match="must not be negative"):
+        value(-1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        build(1, "b").a = 2  # type: ignore[misc]
+
+
+def test_the_trusted_builder_refuses_a_class_that_is_not_frozen_with_slots() -> None:
+    @dataclass
+    class Loose:
+        a: int
+
+    with pytest.raises(TypeError, match="frozen dataclasses with slots"):
+        trusted_builder(Loose)
