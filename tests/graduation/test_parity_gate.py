@@ -25,9 +25,23 @@ from tradeplay.sim.book import Origin
 WARM_UP, LIVE = 60, 240
 
 
+PAUSED = range(90, 150)
+"""Bars (after the warm-up) on which the paused stage's engine did not run."""
+
+
 @pytest.fixture(scope="module")
 def paper_tape(tmp_path_factory: pytest.TempPathFactory) -> StageTape:
     """A paper stage over a wave market, as its runner recorded it."""
+    return _paper_stage(tmp_path_factory, paused=range(0))
+
+
+@pytest.fixture(scope="module")
+def paused_tape(tmp_path_factory: pytest.TempPathFactory) -> StageTape:
+    """The same stage, paused by its operator for the bars ``PAUSED``."""
+    return _paper_stage(tmp_path_factory, paused=PAUSED)
+
+
+def _paper_stage(tmp_path_factory: pytest.TempPathFactory, paused: range) -> StageTape:
     path = Path(tmp_path_factory.mktemp("play")) / "wave.yaml"
     path.write_text(wave_play())
     play = load_play(path)
@@ -44,7 +58,9 @@ def paper_tape(tmp_path_factory: pytest.TempPathFactory) -> StageTape:
     )
     runner = PlayRunner(play, market, engine_config(settings), start_ms=int(bars[0, 0]))
     runner.warm(bars[:WARM_UP])
-    steps = runner.run(bars[WARM_UP:])
+    steps = [
+        runner.step(row, trade=index not in paused) for index, row in enumerate(bars[WARM_UP:])
+    ]
     own = sorted(
         (o for o in market.simulator.orders() if Origin.of(o.client_order_id) is Origin.USER),
         key=lambda o: int(o.client_order_id.rpartition("-")[2]),
@@ -59,6 +75,7 @@ def paper_tape(tmp_path_factory: pytest.TempPathFactory) -> StageTape:
         orders=[SentOrder.of(o) for o in own],
         fills=[TakenFill.of(f) for f in market.simulator.fills()],
         funding_rate=Decimal("0.0001"),
+        traded=[step.traded for step in steps],
     )
 
 
@@ -113,3 +130,30 @@ def test_fills_are_held_to_the_stated_tolerance(paper_tape: StageTape) -> None:
     assert exact.divergence.what == "fills"
     assert str(worse) in exact.divergence.stage
     assert check_parity(shifted, fill_price_tolerance_bps=Decimal(15)).passed
+
+
+def test_a_stage_paused_for_a_while_passes_with_its_engine_idle_there_in_the_replay(
+    paused_tape: StageTape, paper_tape: StageTape
+) -> None:
+    """While paused the stage took its bars and its rules fired, but it sent nothing: the
+    replay does not run its engine on those bars either."""
+    assert paused_tape.traded is not None
+    fired_while_paused = [
+        paused_tape.signals[i] for i in PAUSED if any(paused_tape.signals[i].values())
+    ]
+    assert fired_while_paused, "a rule must fire while paused for the test to mean anything"
+    assert paused_tape.orders != paper_tape.orders  # the pause changed what the stage did
+    verdict = check_parity(paused_tape)
+    assert verdict.passed, verdict.describe()
+    # Taken as traded throughout, the replay acts on a signal the stage let pass.
+    blind = check_parity(dataclasses.replace(paused_tape, traded=None))
+    assert blind.divergence is not None
+    assert blind.divergence.what == "orders"
+    assert blind.divergence.bar in PAUSED
+
+
+def test_a_tape_saying_for_too_few_bars_whether_its_engine_ran_is_refused(
+    paper_tape: StageTape,
+) -> None:
+    with pytest.raises(ValueError, match="whether its engine ran"):
+        check_parity(dataclasses.replace(paper_tape, traded=[True]))

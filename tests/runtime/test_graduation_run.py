@@ -168,6 +168,40 @@ def test_a_play_with_an_edge_graduates_and_a_losing_one_stays(
         database.close()
 
 
+def test_a_stage_paused_for_a_while_is_replayed_with_its_engine_idle_there(
+    tmp_path: Path, emulator: EmulatorThread
+) -> None:
+    """Paused by its operator in shadow while its entry rule fired, the play sent nothing: its
+    tape says so bar by bar, and the parity gate's replay acts on none of those bars (a replay
+    that did would enter where the stage did not, and the play could never graduate)."""
+    supervisor, database, steps = started(tmp_path, emulator, DEPLOYMENT)
+    shadow = supervisor.workers[PairKey("shadow", "good")]
+    try:
+        replay(emulator, supervisor, steps, range(1, 11))
+        shadow.pause()
+        replay(emulator, supervisor, steps, range(11, 41))
+        shadow.resume()
+        replay(emulator, supervisor, steps, range(41, 76))
+    finally:
+        supervisor.stop("test over")
+    try:
+        placement = database.graduations.history("good")[0]
+        entered = datetime.fromisoformat(str(placement.metrics["entered_at"]))
+        tape = [
+            bar for bar in database.graduations.bars("good", entered) if bar.signals is not None
+        ]
+        assert [bar.traded for bar in tape] == [True] * 10 + [False] * 30 + [True] * 35
+        idle = tape[10:40]
+        assert any("long.entry" in (bar.signals or ()) for bar in idle), "no entry while paused"
+        judged = [d for d in database.graduations.history("good") if d.from_stage == "shadow"]
+        assert judged
+        for decision in judged:
+            assert str(decision.metrics["parity"]).startswith("parity holds"), decision
+        check_audit(database, supervisor)
+    finally:
+        database.close()
+
+
 def check_outcome(database: Database) -> None:
     good = database.graduations.history("good")
     moves = [(d.from_stage, d.to_stage, d.verdict) for d in good if d.verdict != "hold"]

@@ -83,18 +83,28 @@ def test_where_each_play_stands_is_kept_and_replaced(database: Database) -> None
     assert database.graduations.placements() == [other, live]
 
 
+def test_a_warm_up_bar_is_never_a_traded_one() -> None:
+    with pytest.raises(ValueError, match="warm-up bar"):
+        StageBar((60_000.0, 1.0, 2.0, 0.5, 1.5, 10.0), None)
+
+
 def test_a_stage_bar_seen_twice_is_kept_once_and_a_window_ends_where_asked(
     database: Database,
 ) -> None:
     entered = at(0)
-    warm = StageBar((60_000.0, 1.0, 2.0, 0.5, 1.5, 10.0), None)
+    warm = StageBar((60_000.0, 1.0, 2.0, 0.5, 1.5, 10.0), None, traded=False)
     traded = [
         StageBar((120_000.0, 1.5, 2.0, 1.0, 1.8, 12.0), ("long_entry",)),
         StageBar((180_000.0, 1.8, 1.9, 1.1, 1.2, 9.0), ()),
+        # Taken while the pair was paused: its rule fired, its engine did not run.
+        StageBar((240_000.0, 1.2, 1.3, 0.9, 1.0, 7.0), ("long_exit",), traded=False),
     ]
     database.graduations.add_bars("ema", entered, [warm, *traded])
     database.graduations.add_bars("ema", entered, traded[:1])  # again, as after a restart
     assert database.graduations.bars("ema", entered) == [warm, *traded]
+    assert [bar.traded for bar in database.graduations.bars("ema", entered)] == [
+        False, True, True, False,
+    ]  # fmt: skip
     assert database.graduations.bars("ema", entered, until_ms=180_000) == [warm, traded[0]]
     assert database.graduations.bars("ema", at(1)) == []  # another stage's tape
     assert database.graduations.has_bars("ema", entered)

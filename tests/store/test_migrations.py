@@ -28,6 +28,7 @@ def test_the_migrations_are_inside_the_package() -> None:
         "r0004_risk_events_per_deployment.py",
         "r0005_pipeline.py",
         "r0006_stage_bars.py",
+        "r0007_stage_bar_traded.py",
     }
     assert (resources.files("tradeplay.store.migrations") / "env.py").is_file()
 
@@ -169,4 +170,27 @@ def test_a_revision_4_schema_upgrades_to_hold_the_pipeline(empty_url: str) -> No
     assert database.graduations.record(held)
     assert not database.graduations.record(held)
     assert [d.verdict for d in database.graduations.history("trend")] == ["promote", "hold"]
+    database.close()
+
+
+_OLD_STAGE_BAR = text(
+    "INSERT INTO stage_bars (play, entered_at, open_ms, open, high, low, close, volume, signals) "
+    "VALUES ('trend', :at, :ms, 1.0, 2.0, 0.5, 1.5, 10.0, :signals)"
+)
+
+
+def test_a_revision_6_tape_upgrades_with_its_bars_taken_as_traded(empty_url: str) -> None:
+    """Before the flag, a stage's bars after its warm-up were stored as traded ones."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0006")
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        connection.execute(_OLD_STAGE_BAR, {"at": moment, "ms": 60_000, "signals": None})
+        connection.execute(_OLD_STAGE_BAR, {"at": moment, "ms": 120_000, "signals": '["x"]'})
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    warm, bar = database.graduations.bars("trend", T0)
+    assert (warm.signals, warm.traded) == (None, False)
+    assert (bar.signals, bar.traded) == (("x",), True)
     database.close()

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from tradeplay.data.candles import Candles, FundingRates
+from tradeplay.domain.errors import InputError
 from tradeplay.domain.fill import Fill
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.values import Symbol, to_decimal, utc_from_ms
@@ -72,6 +73,20 @@ class Backtest:
     warm_up: int = 0
     """The first bars only warm the features up: the engine trades from bar ``warm_up`` on (as a
     live runner does after loading its warm-up history)."""
+    idle: NDArray[np.bool_] | None = None
+    """One flag per bar: ``True`` where the engine did not run although the bar was taken (a
+    live pair paused, or its account not yet reconciled — the replay of a stage's tape). The
+    exchange still works through those bars (stops and targets fire, funding is paid); no rule
+    is acted on there, and a holding time that ends there is acted on at the next bar the
+    engine runs on, as live (a play with a holding time is called on every bar: it reacts
+    to fills)."""
+
+    def __post_init__(self) -> None:
+        if self.idle is not None and self.idle.shape != (len(self.candles),):
+            raise InputError(
+                f"backtest of {self.play.name}: idle has shape {self.idle.shape}; expected one "
+                f"flag per bar ({len(self.candles)})"
+            )
 
     @property
     def starting_cash(self) -> Decimal:
@@ -115,6 +130,9 @@ def _run(backtest: Backtest, progress: Progress | None) -> RunResult:
     for rule in RULES:
         fired |= output.signals[rule]
     fired[: backtest.warm_up] = False
+    idle = backtest.idle
+    if idle is not None:
+        fired &= ~idle
     calls = _Calls(fired)
     signal_rows = np.column_stack([output.signals[rule] for rule in RULES])
     minutes = None if backtest.minutes is None else bar_matrix(backtest.minutes)
@@ -139,7 +157,11 @@ def _run(backtest: Backtest, progress: Progress | None) -> RunResult:
         bar = result.bar
         start = result.end
         # ``wake`` is still the engine's answer: only the engine's own call can change it.
-        if bar >= backtest.warm_up and (fired[bar] or bar == wake or reacts or start == n):
+        if (
+            bar >= backtest.warm_up
+            and (fired[bar] or bar == wake or reacts or start == n)
+            and (idle is None or not idle[bar])
+        ):
             clock.set_ms(int(bars[bar, 0]) + bar_ms)
             signals = dict(zip(RULES, signal_rows[bar].tolist(), strict=True))
             values = _BarValues(output.columns, bar)

@@ -89,6 +89,9 @@ class StageTape:
     orders: Sequence[SentOrder]
     fills: Sequence[TakenFill] = ()
     funding_rate: Decimal | None = None
+    traded: Sequence[bool] | None = None
+    """Whether the engine ran on each bar from ``bars[warm_up]`` on (it does not while the pair
+    is paused or its account not yet reconciled); ``None``: on every one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,11 @@ def check_parity(
             f"the tape has {len(tape.bars) - tape.warm_up} bars after its warm-up but signals "
             f"for {len(tape.signals)}"
         )
+    if tape.traded is not None and len(tape.traded) != len(tape.signals):
+        raise ValueError(
+            f"the tape has {len(tape.signals)} bars after its warm-up but says for "
+            f"{len(tape.traded)} whether its engine ran"
+        )
     divergence = _signals(tape)
     result = run_backtest(_backtest(tape))
     own = sorted(
@@ -190,7 +198,15 @@ def _backtest(tape: StageTape) -> Backtest:
         capital=tape.capital,
         funding_rate=tape.funding_rate,
         warm_up=tape.warm_up,
+        idle=None if tape.traded is None else _idle(tape, tape.traded),
     )
+
+
+def _idle(tape: StageTape, traded: Sequence[bool]) -> NDArray[np.bool_]:
+    """The bars the stage took without running its engine: the replay does not run it there."""
+    idle = np.zeros(len(tape.bars), dtype=np.bool_)
+    idle[tape.warm_up :] = ~np.asarray(traded, dtype=np.bool_)
+    return idle
 
 
 def _signals(tape: StageTape) -> Divergence | None:

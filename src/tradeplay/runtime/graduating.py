@@ -147,6 +147,7 @@ def stage_evidence(
         warm_up=warm,
         capital=capital,
         signals=[{rule: rule in (bar.signals or ()) for rule in RULES} for bar in stored[warm:]],
+        traded=[bar.traded for bar in stored[warm:]],
         orders=[SentOrder.of(o) for o in orders],
         fills=[TakenFill.of(f) for f in fills] if stage is not Stage.SHADOW else [],
         funding_rate=Decimal("0.0001"),  # a paper account's (it moves no price or size)
@@ -291,7 +292,7 @@ class Graduation:
         if key not in self.pairs or active != key or stored is None:
             return
         fired = tuple(rule for rule, on in step.signals.items() if on)
-        bar = StageBar(_row(step.row), fired)
+        bar = StageBar(_row(step.row), fired, traded=step.traded)
         play, entered = key.play, stored.entered_at
         self._records.post(lambda records: records.graduations.add_bars(play, entered, [bar]))
         close_ms = step.open_ms + self.pairs[key].play.play.timeframe.ms
@@ -304,7 +305,7 @@ class Graduation:
             return
         if self._records.graduations.has_bars(key.play, stored.entered_at):
             return  # a restart inside the stage: its tape goes on
-        warm = [StageBar(_row(row), None) for row in self._recent[key]]
+        warm = [StageBar(_row(row), None, traded=False) for row in self._recent[key]]
         self._records.graduations.add_bars(key.play, stored.entered_at, warm)
 
     # -- judgements ---------------------------------------------------------------------------

@@ -24,10 +24,17 @@ __all__ = ["GraduationDecision", "GraduationRecords", "StageBar", "StoredPlaceme
 @dataclass(frozen=True, slots=True)
 class StageBar:
     """A bar a play saw in a stage: ``row`` is (open ms, open, high, low, close, volume);
-    ``signals`` the rules that fired on it, or ``None`` for a warm-up bar (not traded)."""
+    ``signals`` the rules that fired on it, or ``None`` for a warm-up bar (not traded).
+    ``traded``: whether the engine ran on it — it did not while the pair was paused or its
+    account not yet reconciled, and then the rules' signals were computed but not acted on."""
 
     row: tuple[float, float, float, float, float, float]
     signals: tuple[str, ...] | None
+    traded: bool = True
+
+    def __post_init__(self) -> None:
+        if self.signals is None and self.traded:
+            raise ValueError("a warm-up bar (no signals) is not traded")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -136,6 +143,7 @@ class GraduationRecords:
                     "signals": None
                     if bar.signals is None
                     else _json.dump(list(bar.signals), f"stage bar of {play}"),
+                    "traded": bar.traded,
                 }
                 insert_once(connection, stage_bars, row, key)
 
@@ -169,6 +177,7 @@ class GraduationRecords:
                 None
                 if r.signals is None
                 else tuple(_json.load(r.signals, f"stage bar {r.open_ms} of {play}")),
+                traded=r.signals is not None and r.traded,
             )
             for r in rows
         ]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from tradeplay.store.columns import ExactDecimal, UtcDateTime
@@ -239,6 +240,8 @@ stage_bars = Table(
     Column("close", Double(), nullable=False),
     Column("volume", Double(), nullable=False),
     Column("signals", Text(), nullable=True),  # JSON list of the rules fired; NULL: warm-up
+    # Whether the engine ran on the bar (not while the pair was paused or not reconciled).
+    Column("traded", Boolean(), nullable=False, server_default=true()),
 )
 
 api_keys = Table(
