@@ -2,7 +2,7 @@
 
 A stage's active pair takes every bar, but its engine does not run on a bar while the pair is
 paused or its account is not yet reconciled: the replay must not act on that bar's signals
-either. Bars stored before this revision were stored only when the engine ran, or so taken.
+either. Bars stored before this revision are taken as traded, as they were read until then.
 
 Revision ID: 0007
 Revises: 0006
