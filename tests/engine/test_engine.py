@@ -55,6 +55,7 @@ class _Setup:
         *,
         limits: RiskLimits | None = None,
         exchange: type[SimulatedExchange] = SimulatedExchange,
+        keep: int | None = None,
     ) -> None:
         self.exchange = exchange(
             BTC,
@@ -70,7 +71,7 @@ class _Setup:
             play,
             self.exchange,
             self.clock,
-            EngineConfig("BTCUSDT", Decimal(1), limits or RiskLimits()),
+            EngineConfig("BTCUSDT", Decimal(1), limits or RiskLimits(), keep_decisions=keep),
         )
 
     def bar(self, bars: NDArray[np.float64], i: int, fired: str = "", atr: float = 20.0) -> None:
@@ -164,3 +165,18 @@ def test_a_trailing_stop_is_placed_on_the_tick_grid() -> None:
     stop = setup.exchange.trading_stop("BTCUSDT")
     assert stop.trailing_distance == Decimal("31.1")
     assert stop.trailing_activation == Decimal("40803.0")
+
+
+def test_an_engine_keeping_a_window_forgets_its_oldest_decisions_and_exit_reasons() -> None:
+    """A runner's engine runs for months: what it keeps in memory must not grow with it."""
+    setup = _Setup(_play(), keep=2)
+    bars = _bars([40_000 + 10 * i for i in range(8)])
+    for i in range(0, 8, 2):  # four round trips: enter on one bar, leave on the next
+        setup.bar(bars, i, "long.entry")
+        setup.bar(bars, i + 1, "short.entry")  # a reversal: close the long, open a short
+    decisions = setup.engine.journal.decisions
+    assert [d.bar for d in decisions] == [7, 7]
+    assert len(setup.engine.execution.exit_reasons) == 2
+    assert list(setup.engine.execution.exit_reasons) == sorted(
+        setup.engine.execution.exit_reasons, key=lambda cid: int(cid.rpartition("-")[2])
+    )

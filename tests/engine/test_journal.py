@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from tradeplay.engine.journal import Decision, Journal
 from tradeplay.engine.sizing import Sized
 from tradeplay.engine.strategy import Intent
@@ -30,3 +32,16 @@ def test_the_journal_reads_back_each_decision_as_recorded() -> None:
     assert journal.decisions[0].step is Intent.ENTER_LONG
     assert journal.decisions[0].detail == sized.explanation == "0.5 BTC on the step"
     assert (journal.count("sent"), journal.count("skipped")) == (1, 1)
+
+
+def test_a_journal_keeping_a_window_keeps_the_latest_decisions() -> None:
+    journal = Journal(keep=2)
+    for bar in range(5):
+        journal.record(_AT, bar, Intent.EXIT_LONG, "skipped" if bar % 2 else "sent", "why")
+    assert [decision.bar for decision in journal.decisions] == [3, 4]
+    assert (journal.count("skipped"), journal.count("sent")) == (1, 1)
+
+
+def test_a_journal_keeps_at_least_one_decision() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        Journal(keep=0)

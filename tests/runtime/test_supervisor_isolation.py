@@ -30,6 +30,7 @@ from tradeplay.notify import Event, HealthChanged, LocalBus
 from tradeplay.notify import Health as HealthState
 from tradeplay.ports import Exchange
 from tradeplay.runtime.pairs import PairKey
+from tradeplay.runtime.runner import DECISIONS_KEPT
 from tradeplay.runtime.runner import Market as PairMarket
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.runtime.worker import HealthPolicy
@@ -175,6 +176,9 @@ def panic_demo(
     assert live_orders, "the live play never traded: the test proves nothing"
     assert database.fills.since("live", EPOCH)
     demo_btc = supervisor.workers[PairKey("demo", "btc")]
+    # A deployment runs for months: its engines keep a window of their decisions, not all.
+    assert demo_btc.runner is not None
+    assert demo_btc.runner.engine.config.keep_decisions == DECISIONS_KEPT
     closing = demo_btc.market.exchange.position("BTCUSDT").size
     assert closing != 0, "demo holds no position to close: the test proves nothing"
     supervisor.panic("demo")

@@ -71,6 +71,10 @@ class EngineConfig:
     order_prefix: str = "tpl"
     """Our order ids are ``<prefix>-<n>``; the simulated exchange names its own orders ``tp-``,
     ``sl-``, ``ts-``, ``liq-`` and ``eod-``, so the default keeps clear of those."""
+    keep_decisions: int | None = None
+    """How many of its latest decisions (and closing orders' reasons) the engine keeps in
+    memory; ``None``: every one, for a backtest that reads them at its end. A runner keeps a
+    window: it runs for months, and its orders and fills are in the store."""
 
 
 class _Bar(NamedTuple):
@@ -105,9 +109,13 @@ class Engine:
         self.exchange = exchange
         self.clock = clock
         self.config = config
-        self.journal = Journal()
+        self.journal = Journal(config.keep_decisions)
         self.execution = ExecutionManager(
-            exchange, config.symbol, OrderIds(config.order_prefix), self.journal
+            exchange,
+            config.symbol,
+            OrderIds(config.order_prefix),
+            self.journal,
+            keep=config.keep_decisions,
         )
         equity = exchange.account().wallet_balance
         self.risk = RiskState.start(equity, clock.now())

@@ -59,13 +59,22 @@ class OrderIds:
 class ExecutionManager:
     """Sends one instruction at a time to the exchange and stops a sequence on a failed step."""
 
-    def __init__(self, exchange: Exchange, symbol: Symbol, ids: OrderIds, journal: Journal) -> None:
+    def __init__(
+        self,
+        exchange: Exchange,
+        symbol: Symbol,
+        ids: OrderIds,
+        journal: Journal,
+        keep: int | None = None,
+    ) -> None:
         self._exchange = exchange
         self._symbol = symbol
         self._ids = ids
         self._journal = journal
+        self._keep = keep
         self.exit_reasons: dict[ClientOrderId, str] = {}
-        """Why each of our closing orders was sent, for the trade list (``signal`` …)."""
+        """Why each of our closing orders was sent, for the trade list (``signal`` …): the
+        latest ``keep`` of them (every one when ``keep`` is ``None``)."""
 
     @property
     def instrument(self) -> Instrument:
@@ -80,7 +89,10 @@ class ExecutionManager:
             return True
         side = _SELL if position.size > 0 else _BUY
         order = self._order(time, side, position.qty, reduce_only=True)
-        self.exit_reasons[order.client_order_id] = reason
+        reasons = self.exit_reasons
+        reasons[order.client_order_id] = reason
+        if self._keep is not None and len(reasons) > self._keep:
+            del reasons[next(iter(reasons))]  # the oldest: a dict keeps the order of insertion
         return self._send(order, intent, bar, reason)
 
     def open(self, intent: Intent, plan: EntryPlan, time: datetime, bar: int) -> bool:

@@ -7,6 +7,7 @@ not become a trade.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, TypeAlias
@@ -64,16 +65,22 @@ class Journal:
     two decisions per round trip and seldom reads them, and a tuple of plain values (a sized
     entry as its numbers and words, a step as its text) is one the garbage collector stops
     tracking, where tens of thousands of records would each be visited at every full collection.
+
+    ``keep``: how many of the latest decisions it keeps (``None``: every one, for a backtest
+    that reads them at its end). A runner that runs for months keeps a window: without one its
+    journal would grow with every decision for as long as the process lives.
     """
 
     __slots__ = ("_rows",)
 
-    def __init__(self) -> None:
-        self._rows: list[_Row] = []
+    def __init__(self, keep: int | None = None) -> None:
+        if keep is not None and keep < 1:
+            raise ValueError(f"a journal keeps at least one decision, not {keep}")
+        self._rows: deque[_Row] = deque(maxlen=keep)
 
     @property
     def decisions(self) -> list[Decision]:
-        """The decisions so far, oldest first (new records, equal to those recorded)."""
+        """The decisions kept, oldest first (new records, equal to those recorded)."""
         return [
             Decision(time, bar, _STEPS.get(step, step), outcome, _detail(why))
             for time, bar, step, outcome, *why in self._rows

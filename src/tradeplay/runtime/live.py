@@ -33,7 +33,7 @@ from tradeplay.engine.risk import RiskLimits
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.runtime.paper import PaperMarket, ShadowMarket
 from tradeplay.runtime.preflight import Preflight, run_preflight
-from tradeplay.runtime.runner import BarStep, Market, PlayRunner
+from tradeplay.runtime.runner import DECISIONS_KEPT, BarStep, Market, PlayRunner
 from tradeplay.runtime.venue_session import VenueMarket, VenueSession
 from tradeplay.venues.bybit.config import (
     BybitCredentials,
@@ -172,6 +172,7 @@ def run_play_live(
                 leverage=to_decimal(run.play.play.account.leverage, "account.leverage"),
                 limits=run.limits,
                 order_prefix=run.order_prefix,
+                keep_decisions=DECISIONS_KEPT,
             ),
             start_ms=int(preflight.warm_up[0, 0]),
         )

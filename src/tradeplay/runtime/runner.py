@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,7 +37,13 @@ from tradeplay.play.runner import PlaySignals, PlayStream
 from tradeplay.ports import Exchange
 from tradeplay.runtime.actions import TimedExchange
 
-__all__ = ["BarStep", "Market", "PlayRunner"]
+__all__ = ["DECISIONS_KEPT", "BarStep", "Market", "PlayRunner"]
+
+
+DECISIONS_KEPT: Final = 1_000
+"""How many of its latest decisions a runner's engine keeps in memory (see
+:attr:`EngineConfig.keep_decisions`): enough to read back what it did lately, bounded over a
+run of months."""
 
 
 class Market(Protocol):

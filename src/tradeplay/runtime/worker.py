@@ -40,7 +40,7 @@ from tradeplay.notify import Health
 from tradeplay.runtime.pairs import Pair
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recorder import RecordedMarket
-from tradeplay.runtime.runner import BarStep, Market, PlayRunner
+from tradeplay.runtime.runner import DECISIONS_KEPT, BarStep, Market, PlayRunner
 
 __all__ = ["FLATTEN_FAILED", "PANIC_PREFIX", "HealthPolicy", "PairWorker"]
 
@@ -236,6 +236,7 @@ class PairWorker:
             leverage=to_decimal(pair.play.play.account.leverage, "account.leverage"),
             limits=pair.limits,
             order_prefix=prefix,
+            keep_decisions=DECISIONS_KEPT,
         )
         return PlayRunner(pair.play, self._engine_market, config, start_ms=start_ms)
 
