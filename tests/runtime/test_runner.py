@@ -18,7 +18,8 @@ from tradeplay.domain.values import ClientOrderId, OrderType, Side, utc_from_ms
 from tradeplay.engine.engine import EngineConfig
 from tradeplay.engine.risk import RiskLimits
 from tradeplay.play import CompiledPlay, compile_play
-from tradeplay.runtime.actions import TimedExchange
+from tradeplay.runtime import paper as paper_module
+from tradeplay.runtime.actions import TIMINGS_KEPT, TimedExchange
 from tradeplay.runtime.paper import PaperMarket, ShadowMarket
 from tradeplay.runtime.runner import PlayRunner
 from tradeplay.sim.config import SimConfig
@@ -143,3 +144,40 @@ def test_a_shadow_run_records_what_it_would_send() -> None:
         ("submit", "buy"),
         ("submit", "sell"),
     ]
+
+
+def _order(n: int) -> OrderSubmitted:
+    return OrderSubmitted(
+        client_order_id=ClientOrderId(f"x-{n}"),
+        time=utc_from_ms(T0 + HOUR),
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        qty=Decimal("0.001"),
+        price=Decimal(50),
+    )
+
+
+def test_a_runner_keeps_the_timings_of_its_latest_orders_only() -> None:
+    """A runner runs for months: what it keeps per order must not grow with it."""
+    market = paper()
+    market.on_bar(bars([100])[0])
+    timed = TimedExchange(market.exchange)
+    for n in range(1, TIMINGS_KEPT + 6):
+        timed.submit(_order(n))
+    assert len(timed.timings) == TIMINGS_KEPT
+    assert next(iter(timed.timings)) == ClientOrderId("x-6")  # the five oldest were let go
+    assert ClientOrderId(f"x-{TIMINGS_KEPT + 5}") in timed.timings
+
+
+def test_a_shadow_run_keeps_its_latest_would_be_actions_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(paper_module, "WOULD_BE_KEPT", 3)
+    market = paper(ShadowMarket)
+    assert isinstance(market, ShadowMarket)
+    market.on_bar(bars([100])[0])
+    for n in range(1, 6):
+        market.shadow.submit(_order(n))
+    sent = [w.order.client_order_id for w in market.shadow.would_be if w.order is not None]
+    assert sent == ["x-3", "x-4", "x-5"]

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Final
 
 import structlog
 
@@ -29,6 +30,10 @@ from tradeplay.runtime.forwarding import ForwardingExchange
 __all__ = ["OrderTiming", "TimedExchange"]
 
 log = structlog.get_logger(__name__)
+
+TIMINGS_KEPT: Final = 1_000
+"""How many of the latest orders' timings a runner keeps: an order's fill comes within a few
+bars, and a runner runs for months (every order's delays are in the log)."""
 
 
 @dataclass(slots=True)
@@ -50,6 +55,7 @@ class TimedExchange(ForwardingExchange):
         self._counter = counter
         self._bar_received_ns: int | None = None
         self.timings: dict[ClientOrderId, OrderTiming] = {}
+        """The latest :data:`TIMINGS_KEPT` orders' timings, oldest first."""
 
     def bar_received(self) -> None:
         """A closed bar just arrived: the start of the *signal → submit* delay."""
@@ -83,7 +89,10 @@ class TimedExchange(ForwardingExchange):
             acked - sent,
             acked_at_ns=acked,
         )
-        self.timings[order.client_order_id] = timing
+        timings = self.timings
+        timings[order.client_order_id] = timing
+        if len(timings) > TIMINGS_KEPT:
+            del timings[next(iter(timings))]  # the oldest: a dict keeps the order of insertion
         rejected = next((e for e in events if isinstance(e, OrderRejected)), None)
         log.info(
             "order_rejected" if rejected else "order_submitted",

@@ -11,11 +11,12 @@ play's position — and with it its exits — evolves as it would have.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Self
+from typing import Final, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,8 +41,6 @@ class PaperMarket:
 
     def __init__(self, instrument: Instrument, config: SimConfig) -> None:
         self.simulator = SimulatedExchange(instrument, config)
-        self.events: list[OrderEvent] = []
-        """Every order event the bars produced, in order (fills, triggers, expiries …)."""
 
     @classmethod
     def for_play(
@@ -78,7 +77,6 @@ class PaperMarket:
         # The same advance a backtest makes over this bar: orders placed at the previous close
         # meet this bar's open, then its path.
         result = self.simulator.advance(np.asarray(row, dtype=np.float64).reshape(1, 6), 0, 1)
-        self.events.extend(result.events)
         return result.events
 
 
@@ -91,6 +89,10 @@ def with_margin_tiers(instrument: Instrument) -> Instrument:
     if instrument.margin_tiers or instrument.symbol not in bybit_linear_symbols():
         return instrument
     return replace(instrument, margin_tiers=bybit_linear(instrument.symbol).margin_tiers)
+
+
+WOULD_BE_KEPT: Final = 1_000
+"""How many of its latest would-be actions a shadow run keeps in memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +113,8 @@ class ShadowExchange(ForwardingExchange):
     def __init__(self, simulator: SimulatedExchange) -> None:
         super().__init__(simulator)
         self._simulator = simulator
-        self.would_be: list[WouldBe] = []
+        self.would_be: deque[WouldBe] = deque(maxlen=WOULD_BE_KEPT)
+        """The latest :data:`WOULD_BE_KEPT` actions, oldest first (a shadow run lasts months)."""
 
     def submit(self, order: OrderSubmitted) -> Sequence[OrderEvent]:
         self.would_be.append(WouldBe(order.time, "submit", order=order))
