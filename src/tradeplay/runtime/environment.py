@@ -113,7 +113,12 @@ class EnvironmentConnection:
         instrument = self.session.run(self.session.venue.instrument(pair.symbol))
         kind = ShadowMarket if self.kind is RunEnvironment.SHADOW else PaperMarket
         return kind.for_play(
-            pair.play, instrument, start_ms=int(history[0, 0]), capital=pair.capital, run=run
+            pair.play,
+            instrument,
+            start_ms=int(history[0, 0]),
+            capital=pair.capital,
+            run=run,
+            record=False,  # its orders and fills are stored as they happen; it runs for months
         )
 
     def origin(self, fill: Fill) -> Origin | None:

@@ -51,10 +51,13 @@ class PaperMarket:
         start_ms: int,
         capital: Decimal | None = None,
         run: str = "",
+        record: bool = True,
     ) -> Self:
         """The account ``play`` trades in a backtest (``capital``: ``None``, the play's own),
         funded at ``start_ms``. ``instrument`` is the venue's (:func:`with_margin_tiers`).
-        ``run``: the runtime's run token, part of every id the account makes."""
+        ``run``: the runtime's run token, part of every id the account makes. ``record``: keep
+        the run's record of orders, fills and ledger entries (see :attr:`SimConfig.record`;
+        a running deployment stores them instead)."""
         instrument = with_margin_tiers(instrument)
         # Funding: a constant 0.01 % per funding interval, whatever the interval (a backtest
         # scales Bybit's daily baseline to the interval instead).
@@ -67,7 +70,7 @@ class PaperMarket:
         # name its ids (``BTCUSDT-3f2a1b_sim-t1``), or a restart's fills would be taken for the
         # last run's, already stored.
         space = f"{instrument.symbol}-{run}" if run else instrument.symbol
-        return cls(instrument, replace(config, id_space=space))
+        return cls(instrument, replace(config, id_space=space, record=record))
 
     @property
     def exchange(self) -> Exchange:

@@ -123,6 +123,11 @@ class Ids:
 
 _MEETS_THE_OPEN: Final = frozenset({Stage.MARKET, Stage.ARRIVING})
 
+IDS_KEPT: Final = 100_000
+"""How many of the latest order ids an account that keeps no record remembers, to refuse one
+used again (our ids are numbered: a reuse is a bug the simulator catches at once, not months
+later)."""
+
 # Members read per order and per fill, bound once: on Python 3.11 every ``Enum.MEMBER`` read
 # goes through the enum metaclass's ``__getattr__`` hook, ten times a module global.
 _PENDING, _FILLED = OrderStatus.PENDING, OrderStatus.FILLED
@@ -307,11 +312,16 @@ class WorkingOrder:
 class OrderBook:
     """The open orders of one symbol in time priority (the order they were sent)."""
 
-    __slots__ = ("_finished", "_orders", "_used")
+    __slots__ = ("_finished", "_orders", "_record", "_used")
 
-    def __init__(self) -> None:
+    def __init__(self, *, record: bool = True) -> None:
+        """``record=False``: keep no finished orders, and only the latest :data:`IDS_KEPT`
+        ids for the duplicate check (an account that runs for months; see
+        :attr:`SimConfig.record`)."""
+        self._record = record
         self._orders: dict[ClientOrderId, WorkingOrder] = {}
-        self._used: set[ClientOrderId] = set()
+        self._used: dict[ClientOrderId, None] = {}
+        """Every id used (the latest :data:`IDS_KEPT` when not recording), oldest first."""
         self._finished: list[OrderRow] = []
         """Orders that left the book (filled, cancelled, expired …), in the order they left, as
         plain rows: nothing changes a final order, a long run keeps tens of thousands of them
@@ -329,11 +339,15 @@ class OrderBook:
         return len(self._orders)
 
     def is_used(self, client_order_id: ClientOrderId) -> bool:
-        """Whether the id was ever used on this exchange (Bybit refuses duplicates: 110072)."""
-        return client_order_id in self._used
+        """Whether the id was ever used on this exchange (Bybit refuses duplicates: 110072);
+        without a record, whether it is working or among the latest :data:`IDS_KEPT`."""
+        return client_order_id in self._used or client_order_id in self._orders
 
     def add(self, order: WorkingOrder) -> None:
-        self._used.add(order.client_order_id)
+        used = self._used
+        used[order.client_order_id] = None
+        if not self._record and len(used) > IDS_KEPT:
+            del used[next(iter(used))]  # the oldest: a dict keeps the order of insertion
         self._orders[order.client_order_id] = order
 
     def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:
@@ -341,7 +355,7 @@ class OrderBook:
 
     def discard(self, order: WorkingOrder) -> None:
         """Take an order that reached a final status out of the book (it stays in ``finished``)."""
-        if self._orders.pop(order.client_order_id, None) is order:
+        if self._orders.pop(order.client_order_id, None) is order and self._record:
             self._finished.append(order.to_row())
 
     def needs_walk(self) -> bool:

@@ -67,6 +67,7 @@ class Clearing:
         "_cost_bound",
         "_ids",
         "_line",
+        "_record",
         "fees",
         "fills",
         "instrument",
@@ -86,6 +87,7 @@ class Clearing:
         *,
         leverage: Decimal,
         mode: MarginMode,
+        record: bool = True,
     ) -> None:
         self.instrument = instrument
         self.fees = fees
@@ -93,9 +95,10 @@ class Clearing:
         self.mode = mode
         self._ids = ids
         self.position = Position(symbol=instrument.symbol)
-        self.ledger = Ledger(instrument.settle)
+        self.ledger = Ledger(instrument.settle, record=record)
         self.fills: list[Fill] = []
-        """Every execution booked, in order (the run's fill record)."""
+        """Every execution booked, in order (the run's fill record); none when not ``record``."""
+        self._record = record
         self.liquidation_level: float | None = None
         """The liquidation price in ticks (rounded against the trader); ``None``: none."""
         self.liquidation_rising = False
@@ -175,7 +178,8 @@ class Clearing:
         return fill
 
     def _apply(self, fill: Fill, *, liquidation: bool) -> None:
-        self.fills.append(fill)
+        if self._record:
+            self.fills.append(fill)
         before = self.position
         self.position = before.apply_fill(fill)
         realized = self.position.realized_pnl - before.realized_pnl

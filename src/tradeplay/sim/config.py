@@ -39,6 +39,12 @@ class SimConfig:
     id_space: str = ""
     """Put before the exchange's own ids (``BTCUSDT_sim-t1``, ``BTCUSDT_sl-2``) so that the
     ids of several simulated accounts recorded in one place do not collide."""
+    record: bool = True
+    """Keep the run's record — every finished order, fill and ledger entry — to be read at its
+    end (:meth:`SimulatedExchange.orders`, ``fills``, ``ledger``). ``False`` for a paper or
+    shadow account of a running deployment: its orders and fills are stored as they happen,
+    and it runs for months; the account's figures (wallet, fees, funding, realized PnL, the
+    position) are kept either way."""
 
     def __post_init__(self) -> None:
         if not self.starting_cash > 0:

@@ -145,10 +145,15 @@ class SimulatedExchange:
         self._instrument = instrument
         self._config = config
         self._ids = Ids(config.id_space)
-        self._book = OrderBook()
+        self._book = OrderBook(record=config.record)
         self._protection = PositionGuard(instrument)
         self._clearing = Clearing(
-            instrument, fees, self._ids, leverage=config.leverage, mode=config.margin_mode
+            instrument,
+            fees,
+            self._ids,
+            leverage=config.leverage,
+            mode=config.margin_mode,
+            record=config.record,
         )
         self._clearing.ledger.deposit(config.starting_cash, config.funded_at, "starting cash")
         self._events: list[OrderEvent] = []

@@ -110,13 +110,19 @@ _DEPOSIT, _FUNDING, _INSURANCE = EntryKind.DEPOSIT, EntryKind.FUNDING, EntryKind
 class Ledger:
     """The journal of one account. Append-only: entries are added, never changed or removed."""
 
-    __slots__ = ("_account", "_rows", "_totals", "_wallet", "coin")
+    __slots__ = ("_account", "_last", "_record", "_rows", "_totals", "_wallet", "coin")
 
-    def __init__(self, coin: str = "USDT") -> None:
+    def __init__(self, coin: str = "USDT", *, record: bool = True) -> None:
+        """``record=False``: keep the totals, not the entries (an account that runs for months
+        and whose bookings are stored elsewhere); :meth:`entries`, :meth:`by_reference` and
+        :meth:`check` then refuse, having nothing to read."""
         self.coin = coin
+        self._record = record
         self._rows: list[_Row] = []
         """The entries as plain rows: a backtest books tens of thousands and reads them once,
         so each becomes a :class:`LedgerEntry` only when read (:meth:`entries`)."""
+        self._last: datetime | None = None
+        """The time of the last booking."""
         self._totals: dict[EntryKind, Money] = dict.fromkeys(EntryKind, ZERO)
         self._wallet: Money = ZERO
         self._account: Account | None = None
@@ -159,6 +165,7 @@ class Ledger:
 
     def entries(self, kind: EntryKind | None = None) -> tuple[LedgerEntry, ...]:
         """All entries in booking order, or those of one ``kind``."""
+        self._require_entries("its entries")
         wanted = None if kind is None else kind.value
         return tuple(
             LedgerEntry(
@@ -171,6 +178,7 @@ class Ledger:
     def by_reference(self, kind: EntryKind) -> dict[str, Money]:
         """The amounts of one ``kind`` by reference (a trade id's realized PnL …); a reference
         booked twice shows its last amount. Read from the rows: no entry is built."""
+        self._require_entries(f"its {kind} entries by reference")
         wanted = kind.value
         return {
             reference: amount for _, kind_, amount, reference, _ in self._rows if kind_ == wanted
@@ -201,7 +209,7 @@ class Ledger:
                 realized_pnl=self.realized_pnl + self.insurance_credit,
                 fees_paid=self.fees_paid + self.liquidation_fees,
                 funding_paid=self.funding_paid,
-                updated_at=self._rows[-1][0] if self._rows else None,
+                updated_at=self._last,
             )
         return self._account
 
@@ -262,7 +270,9 @@ class Ledger:
     ) -> None:
         if time.tzinfo is not UTC:  # the message is only written when it is needed
             require_utc(time, f"ledger entry {reference} time")
-        self._rows.append((time, _TEXT[kind], amount, reference, symbol))
+        if self._record:
+            self._rows.append((time, _TEXT[kind], amount, reference, symbol))
+        self._last = time
         self._account = None
         self._totals[kind] = _CONTEXT.add(self._totals[kind], amount)
         self._wallet = _CONTEXT.add(self._wallet, amount)
@@ -276,6 +286,7 @@ class Ledger:
         whole history (a ``Position`` keeps its realized PnL, fees and funding when flat).
         Costs one pass over the entries: call it after a run or at checkpoints, not per fill.
         """
+        self._require_entries("a check against its entries")
         entries = _sum(row[2] for row in self._rows)
         by_kind = _sum(self._totals.values())
         if not self._wallet == entries == by_kind:
@@ -289,6 +300,13 @@ class Ledger:
                 f"{format_decimal(self.insurance_credit)} = {format_decimal(by_kind)}"
             )
         self._check_positions(list(positions))
+
+    def _require_entries(self, what: str) -> None:
+        if not self._record:
+            raise InputError(
+                f"this {self.coin} ledger keeps its totals, not its entries (record=False): "
+                f"{what} cannot be read"
+            )
 
     def _check_positions(self, positions: list[Position]) -> None:
         if not positions:
