@@ -20,6 +20,7 @@ from decimal import Decimal
 from tradeplay.domain.errors import StateCorruptionError
 from tradeplay.domain.events import OrderEvent, OrderRejected, OrderSubmitted
 from tradeplay.domain.instrument import Instrument
+from tradeplay.domain.memory import remember
 from tradeplay.domain.position import Position
 from tradeplay.domain.protection import Protection
 from tradeplay.domain.slots import quick_init
@@ -89,10 +90,10 @@ class ExecutionManager:
             return True
         side = _SELL if position.size > 0 else _BUY
         order = self._order(time, side, position.qty, reduce_only=True)
-        reasons = self.exit_reasons
-        reasons[order.client_order_id] = reason
-        if self._keep is not None and len(reasons) > self._keep:
-            del reasons[next(iter(reasons))]  # the oldest: a dict keeps the order of insertion
+        if self._keep is None:
+            self.exit_reasons[order.client_order_id] = reason
+        else:
+            remember(self.exit_reasons, order.client_order_id, reason, self._keep)
         return self._send(order, intent, bar, reason)
 
     def open(self, intent: Intent, plan: EntryPlan, time: datetime, bar: int) -> bool:

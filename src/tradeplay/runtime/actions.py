@@ -23,6 +23,7 @@ from typing import Final
 import structlog
 
 from tradeplay.domain.events import OrderEvent, OrderFilled, OrderRejected, OrderSubmitted
+from tradeplay.domain.memory import remember
 from tradeplay.domain.values import ClientOrderId, Symbol, format_decimal
 from tradeplay.ports import Exchange, TradingStop
 from tradeplay.runtime.forwarding import ForwardingExchange
@@ -89,10 +90,7 @@ class TimedExchange(ForwardingExchange):
             acked - sent,
             acked_at_ns=acked,
         )
-        timings = self.timings
-        timings[order.client_order_id] = timing
-        if len(timings) > TIMINGS_KEPT:
-            del timings[next(iter(timings))]  # the oldest: a dict keeps the order of insertion
+        remember(self.timings, order.client_order_id, timing, TIMINGS_KEPT)
         rejected = next((e for e in events if isinstance(e, OrderRejected)), None)
         log.info(
             "order_rejected" if rejected else "order_submitted",

@@ -24,6 +24,7 @@ from tradeplay.domain.events import (
     OrderRejected,
 )
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.memory import remember
 from tradeplay.domain.order import OrderStatus
 from tradeplay.domain.values import OrderId, Symbol
 from tradeplay.sim.book import Origin
@@ -58,9 +59,8 @@ class FillRouter:
         with self._lock:
             if report.client_order_id is None:
                 if report.stop_order_type:
-                    self._stop_types[report.order_id] = report.stop_order_type
-                    while len(self._stop_types) > _STOP_TYPES_KEPT:  # the oldest first
-                        del self._stop_types[next(iter(self._stop_types))]
+                    stop_type = report.stop_order_type
+                    remember(self._stop_types, report.order_id, stop_type, _STOP_TYPES_KEPT)
             elif report.status in _ENDED_UNFILLED:
                 self._ended.setdefault(report.symbol, []).append(report)
 

@@ -34,6 +34,7 @@ from tradeplay.domain.events import (
     OrderRejected,
 )
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.memory import remember
 from tradeplay.domain.order import TRANSITIONS, Order, OrderStatus, check_transition
 from tradeplay.domain.protection import Protection
 from tradeplay.domain.slots import trusted_builder
@@ -344,10 +345,10 @@ class OrderBook:
         return client_order_id in self._used or client_order_id in self._orders
 
     def add(self, order: WorkingOrder) -> None:
-        used = self._used
-        used[order.client_order_id] = None
-        if not self._record and len(used) > IDS_KEPT:
-            del used[next(iter(used))]  # the oldest: a dict keeps the order of insertion
+        if self._record:
+            self._used[order.client_order_id] = None
+        else:
+            remember(self._used, order.client_order_id, None, IDS_KEPT)
         self._orders[order.client_order_id] = order
 
     def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:

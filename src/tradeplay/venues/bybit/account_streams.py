@@ -25,9 +25,9 @@ import structlog
 from tradeplay.domain.errors import TradeplayError
 from tradeplay.domain.events import FundingApplied
 from tradeplay.domain.fill import Fill
+from tradeplay.domain.memory import remember
 from tradeplay.domain.values import Symbol
 from tradeplay.venues.bybit._fields import integer
-from tradeplay.venues.bybit.account_view import remember
 from tradeplay.venues.bybit.executions import execution_report
 from tradeplay.venues.bybit.reports import (
     BalanceReport,

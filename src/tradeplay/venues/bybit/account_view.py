@@ -41,17 +41,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import Final
 
+from tradeplay.domain.memory import remember
 from tradeplay.domain.values import ZERO, ClientOrderId, OrderId, OrderType, Symbol
 from tradeplay.ports import TradingStop
 from tradeplay.venues.bybit._symbol_state import BarRange, SymbolState, may_have_changed
 from tradeplay.venues.bybit.reports import BalanceReport, OrderReport, PositionReport
 
-__all__ = ["PRIVATE_TOPICS", "AccountView", "BarRange", "remember"]
+__all__ = ["PRIVATE_TOPICS", "AccountView", "BarRange"]
 
-K = TypeVar("K")
-V = TypeVar("V")
 
 PRIVATE_TOPICS: Final = frozenset({"order", "execution", "position", "wallet"})
 _REMEMBERED_FINAL: Final = 10_000
@@ -385,10 +384,3 @@ class AccountView:
     def _settle(self, link_id: ClientOrderId) -> None:
         if self._working[link_id].settled:
             del self._working[link_id]
-
-
-def remember(kept: dict[K, V], key: K, value: V, most: int) -> None:
-    """Keep ``key`` in ``kept`` with at most ``most`` entries, forgetting the oldest first."""
-    kept[key] = value
-    while len(kept) > most:
-        del kept[next(iter(kept))]
