@@ -257,11 +257,13 @@ class SimulatedExchange:
 
     def orders(self) -> Sequence[Order]:
         """Every order the exchange has seen, finished ones first (in the order they finished),
-        then the working ones: the run's order record."""
+        then the working ones: the run's order record (only the working ones when the account
+        keeps no record, :attr:`SimConfig.record`)."""
         return (*self._book.finished(), *(o.to_order() for o in self._book))
 
     def fills(self) -> Sequence[Fill]:
-        """Every execution so far, in order: the run's fill record (fingerprinted by reports)."""
+        """Every execution so far, in order: the run's fill record (fingerprinted by reports;
+        empty when the account keeps no record, :attr:`SimConfig.record`)."""
         return tuple(self._clearing.fills)
 
     def close_at_last_price(self) -> Fill | None:
