@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import numpy as np
+import pytest
 from numpy.typing import NDArray
 
 from tradeplay.domain.events import OrderEvent, OrderRejected, OrderSubmitted
@@ -180,3 +181,16 @@ def test_an_engine_keeping_a_window_forgets_its_oldest_decisions_and_exit_reason
     assert list(setup.engine.execution.exit_reasons) == sorted(
         setup.engine.execution.exit_reasons, key=lambda cid: int(cid.rpartition("-")[2])
     )
+
+
+@pytest.mark.parametrize(("sizing", "kept"), [("{method: kelly, lookback: 10}", 10), ("", 0)])
+def test_the_engine_keeps_the_trade_returns_its_sizing_reads_and_no_more(
+    sizing: str, kept: int
+) -> None:
+    setup = _Setup(_play(f"sizing: {sizing}" if sizing else ""))
+    bars = _bars([40_000 + 10 * (i % 5) for i in range(50)])
+    for i in range(0, 48, 2):  # 24 round trips: in on one bar, out on the next
+        setup.bar(bars, i, "long.entry")
+        setup.bar(bars, i + 1, "long.exit")
+    setup.bar(bars, 48)  # flat again: the last trade's return is known
+    assert len(setup.engine.trade_returns) == kept

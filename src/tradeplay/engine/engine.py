@@ -21,6 +21,7 @@ It knows nothing of modes: the clock, the exchange and the bars come from the wi
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,7 +120,12 @@ class Engine:
         )
         equity = exchange.account().wallet_balance
         self.risk = RiskState.start(equity, clock.now())
-        self.trade_returns: list[float] = []
+        sizing = play.play.sizing
+        self.trade_returns: deque[float] = deque(
+            maxlen=sizing.lookback if isinstance(sizing, Kelly) else 0
+        )
+        """Net returns of the closed trades on their entry notional: the latest ones the play's
+        Kelly sizing reads (none for another sizing, where nothing reads them)."""
         self._holding: _Holding | None = None
         self._same_protection: dict[Side, Protection | None] = {}
         """Per side, the protection of a play whose levels do not depend on the bar."""

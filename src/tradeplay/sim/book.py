@@ -124,7 +124,7 @@ class Ids:
 
 _MEETS_THE_OPEN: Final = frozenset({Stage.MARKET, Stage.ARRIVING})
 
-IDS_KEPT: Final = 100_000
+IDS_KEPT: Final = 10_000
 """How many of the latest order ids an account that keeps no record remembers, to refuse one
 used again (our ids are numbered: a reuse is a bug the simulator catches at once, not months
 later)."""
