@@ -194,3 +194,4 @@ def test_the_engine_keeps_the_trade_returns_its_sizing_reads_and_no_more(
         setup.bar(bars, i + 1, "long.exit")
     setup.bar(bars, 48)  # flat again: the last trade's return is known
     assert len(setup.engine.trade_returns) == kept
+    assert setup.engine.execution.orders_sent == setup.engine.journal.count("sent") > 0

@@ -52,6 +52,11 @@ class OrderIds:
         self._prefix = prefix[:20]
         self._count = 0
 
+    @property
+    def issued(self) -> int:
+        """How many ids were given so far (one per order sent, refused ones included)."""
+        return self._count
+
     def next(self) -> ClientOrderId:
         self._count += 1
         return ClientOrderId(f"{self._prefix}-{self._count}")
@@ -76,6 +81,11 @@ class ExecutionManager:
         self.exit_reasons: dict[ClientOrderId, str] = {}
         """Why each of our closing orders was sent, for the trade list (``signal`` …): the
         latest ``keep`` of them (every one when ``keep`` is ``None``)."""
+
+    @property
+    def orders_sent(self) -> int:
+        """How many orders this manager sent (refused ones included)."""
+        return self._ids.issued
 
     @property
     def instrument(self) -> Instrument:
