@@ -156,6 +156,7 @@ def live_run(
     order_prefix: str,
     timing: VenueTiming | None = None,
     deadline_s: float = 30.0,
+    record: bool = True,
 ) -> Iterator[DemoRun]:
     """``play`` in ``environment`` on BTCUSDT against ``emulator`` for ``bars`` bars (the
     real ``tradeplay run --env … --emulator URL`` path), started and listening."""
@@ -177,6 +178,7 @@ def live_run(
             order_prefix=order_prefix,
             max_bars=bars,
             timing=timing or VenueTiming(),
+            record=record,  # most tests compare the paper account's record with a backtest's
         )
         outcome: list[RunOutcome] = []
         thread = threading.Thread(

@@ -123,3 +123,21 @@ def own_orders(backtest: RunResult) -> list[Order]:
         (o for o in backtest.orders if Origin.of(o.client_order_id) is Origin.USER),
         key=lambda o: int(o.client_order_id.rpartition("-")[2]),
     )
+
+
+def test_a_paper_run_keeps_no_record_unless_asked(shared_data: Path) -> None:
+    """``tradeplay run`` may last months: its simulated account keeps its figures, not a
+    record of every order and fill (nothing reads it back)."""
+    play = load_play(ROOT / "bench" / "plays" / PLAYS[0])
+    minutes = real_minutes(shared_data, play, 600)
+    emulator = minutes.emulator(play)
+    with live_run(
+        emulator, play, 600, environment=RunEnvironment.PAPER, order_prefix="bt", record=False
+    ) as run:
+        run.replay(600)
+        outcome = run.finish()
+    market = outcome.market
+    assert isinstance(market, PaperMarket)
+    assert market.simulator.account().fees_paid > 0, "the run must trade to mean anything"
+    assert market.simulator.fills() == ()
+    assert all(not order.status.is_final for order in market.simulator.orders())

@@ -98,6 +98,10 @@ class LiveRun:
     """Stop after this many live bars (``None``: until stopped)."""
     timing: VenueTiming = field(default_factory=VenueTiming)
     """The adapter's timeouts (defaults suit Bybit; tests shorten them)."""
+    record: bool = False
+    """A paper or shadow run keeps its simulated account's record of orders and fills, to be
+    read from :attr:`RunOutcome.market` at its end (a comparison with a backtest). Off by
+    default: nothing else reads it, and a run may last months (see :attr:`SimConfig.record`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +201,9 @@ def _market(
     if not run.environment.local_fills:
         return VenueMarket(session, run.symbol)
     kind = ShadowMarket if run.environment is RunEnvironment.SHADOW else PaperMarket
-    return kind.for_play(run.play, instrument, start_ms=int(preflight.warm_up[0, 0]))
+    return kind.for_play(
+        run.play, instrument, start_ms=int(preflight.warm_up[0, 0]), record=run.record
+    )
 
 
 def _loop(
