@@ -47,7 +47,8 @@ class EnvironmentGuard(ForwardingExchange):
 
     ``shared``: the pair trades an account shared with other pairs (demo, testnet, live), so it
     sees — and sizes from — only its capital's share of the account: every figure of
-    :meth:`account` scaled by its capital / the wallet balance at start (at most 1).
+    :meth:`account` scaled by its capital / the wallet balance when it was allotted
+    (:meth:`allot`: at start, and at each pipeline move; at most 1).
     """
 
     def __init__(

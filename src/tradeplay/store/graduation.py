@@ -177,7 +177,7 @@ class GraduationRecords:
                 None
                 if r.signals is None
                 else tuple(_json.load(r.signals, f"stage bar {r.open_ms} of {play}")),
-                traded=r.signals is not None and r.traded,
+                traded=r.traded,
             )
             for r in rows
         ]

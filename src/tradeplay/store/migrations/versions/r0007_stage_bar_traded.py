@@ -2,7 +2,8 @@
 
 A stage's active pair takes every bar, but its engine does not run on a bar while the pair is
 paused or its account is not yet reconciled: the replay must not act on that bar's signals
-either. Bars stored before this revision are taken as traded, as they were read until then.
+either. Bars stored before this revision are taken as traded, as they were read until then,
+except the warm-up bars (no signals), on which no engine ever runs.
 
 Revision ID: 0007
 Revises: 0006
@@ -24,6 +25,7 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("traded", sa.Boolean(), nullable=False, server_default=sa.true())
         )
+    op.execute("UPDATE stage_bars SET traded = false WHERE signals IS NULL")
 
 
 def downgrade() -> None:
