@@ -54,6 +54,7 @@ two plays on one symbol would share — and fight over — one position.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping
@@ -220,11 +221,15 @@ class Deployment:
 
     def environments_of(self, spec: PlaySpec) -> tuple[str, ...]:
         """The environments ``spec`` runs in, ``all`` and ``pipeline`` spelled out (in file
-        order)."""
+        order); a stage without exactly one environment has none here (the deployment's checks
+        report it)."""
         if spec.environments == ("all",):
             return tuple(self.model.environments)
         if spec.environments == (PIPELINE,):
-            stages = {self.stage_environment(stage) for stage in self.model.pipeline.running}
+            stages = set()
+            for stage in self.model.pipeline.running:
+                with contextlib.suppress(ValueError):
+                    stages.add(self.stage_environment(stage))
             return tuple(name for name in self.model.environments if name in stages)
         return spec.environments
 

@@ -93,11 +93,7 @@ def _play_checks(  # noqa: PLR0917  # the shared tallies of the one pass over th
                 found.append(document.problem((*where, "environments", position), message))
     symbol = spec.symbol
     if symbol is not None:
-        try:
-            environments = deployment.environments_of(spec)
-        except ValueError:  # a graduating play's stage without its environment: see _stage_checks
-            environments = ()
-        for env in environments:
+        for env in deployment.environments_of(spec):
             other = symbols.setdefault((env, symbol), name)
             if other != name:
                 message = (
