@@ -17,3 +17,10 @@ def test_a_key_remembered_again_keeps_its_place_and_takes_the_new_value() -> Non
     kept = {"a": 1, "b": 2}
     remember(kept, "a", 10, 2)
     assert list(kept.items()) == [("a", 10), ("b", 2)]
+
+
+def test_no_limit_keeps_everything() -> None:
+    kept: dict[int, None] = {}
+    for n in range(5):
+        remember(kept, n, None, None)
+    assert list(kept) == [0, 1, 2, 3, 4]

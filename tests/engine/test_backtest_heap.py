@@ -57,5 +57,5 @@ def test_a_heap_the_process_froze_itself_stays_frozen(backtest: Backtest) -> Non
     gc.freeze()
     frozen = gc.get_freeze_count()
     run_backtest(backtest)
-    # Not thawed (a frozen object that was dropped meanwhile leaves the count).
-    assert gc.get_freeze_count() > frozen // 2 > 0
+    assert frozen > 0
+    assert gc.get_freeze_count() > 0  # not thawed (a dropped frozen object leaves the count)

@@ -28,6 +28,14 @@ def test_a_finished_orders_record_is_the_one_its_constructor_builds() -> None:
         reduce_only=True,
     )
     order.move(OrderStatus.NEW, T0)
+    # Partly filled, each running total its own figure: a field read from the wrong place of
+    # the row shows.
+    order.filled_qty, order.filled_value, order.fees = (
+        Decimal("0.2"),
+        Decimal("8400.1"),
+        Decimal("-0.84001"),
+    )
+    order.move(OrderStatus.PARTIALLY_FILLED, T0)
     order.move(OrderStatus.CANCELLED, T1, "CancelByUser")
     book = OrderBook()
     book.add(order)
@@ -49,6 +57,9 @@ def test_a_finished_orders_record_is_the_one_its_constructor_builds() -> None:
         updated_at=T1,
         status=OrderStatus.CANCELLED,
         order_id=OrderId("sim-o1"),
+        filled_qty=Decimal("0.2"),
+        filled_value=Decimal("8400.1"),
+        fees=Decimal("-0.84001"),
         reason="CancelByUser",
     )
     assert record == checked

@@ -14,9 +14,10 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def remember(kept: dict[K, V], key: K, value: V, most: int) -> None:
-    """Keep ``key`` in ``kept`` with at most ``most`` entries, forgetting the oldest first (a
-    dict keeps the order of insertion)."""
+def remember(kept: dict[K, V], key: K, value: V, most: int | None) -> None:
+    """Keep ``key`` in ``kept`` with at most ``most`` entries (``None``: no limit), forgetting
+    the oldest first (a dict keeps the order of insertion)."""
     kept[key] = value
-    while len(kept) > most:
-        del kept[next(iter(kept))]
+    if most is not None:
+        while len(kept) > most:
+            del kept[next(iter(kept))]

@@ -100,10 +100,7 @@ class ExecutionManager:
             return True
         side = _SELL if position.size > 0 else _BUY
         order = self._order(time, side, position.qty, reduce_only=True)
-        if self._keep is None:
-            self.exit_reasons[order.client_order_id] = reason
-        else:
-            remember(self.exit_reasons, order.client_order_id, reason, self._keep)
+        remember(self.exit_reasons, order.client_order_id, reason, self._keep)
         return self._send(order, intent, bar, reason)
 
     def open(self, intent: Intent, plan: EntryPlan, time: datetime, bar: int) -> bool:

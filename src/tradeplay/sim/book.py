@@ -342,13 +342,11 @@ class OrderBook:
     def is_used(self, client_order_id: ClientOrderId) -> bool:
         """Whether the id was ever used on this exchange (Bybit refuses duplicates: 110072);
         without a record, whether it is working or among the latest :data:`IDS_KEPT`."""
-        return client_order_id in self._used or client_order_id in self._orders
+        used = client_order_id in self._used
+        return used or (not self._record and client_order_id in self._orders)
 
     def add(self, order: WorkingOrder) -> None:
-        if self._record:
-            self._used[order.client_order_id] = None
-        else:
-            remember(self._used, order.client_order_id, None, IDS_KEPT)
+        remember(self._used, order.client_order_id, None, None if self._record else IDS_KEPT)
         self._orders[order.client_order_id] = order
 
     def get(self, client_order_id: ClientOrderId) -> WorkingOrder | None:

@@ -45,6 +45,7 @@ _INF: Final = float("inf")
 # Members read per bar walked, bound once: on Python 3.11 every ``Enum.MEMBER`` read goes
 # through the enum metaclass's ``__getattr__`` hook, ten times a module global.
 _TAKE_PROFIT, _STOP_LOSS = Origin.TAKE_PROFIT, Origin.STOP_LOSS
+_TRAILING_STOP = Origin.TRAILING_STOP
 Leg = tuple[Origin, float, bool]
 """``(origin, level in ticks, rising)``: one armed leg and the move that fires it."""
 
@@ -126,7 +127,7 @@ class PositionGuard:
         trail = self.trail
         if self._trailing and trail[TRAIL_ACTIVE] > 0:
             offset = trail[TRAIL_DISTANCE] * trail[TRAIL_SIDE]
-            legs.append((Origin.TRAILING_STOP, trail[TRAIL_EXTREME] - offset, not long))
+            legs.append((_TRAILING_STOP, trail[TRAIL_EXTREME] - offset, not long))
         return legs
 
     def levels(self, size: Quantity) -> tuple[float, float]:
@@ -134,7 +135,7 @@ class PositionGuard:
         the nearest level each leg of :meth:`legs` fires at on a rise, and on a fall."""
         up, down = _INF, -_INF
         for origin, ticks, rises in self.legs(size):
-            if origin is Origin.TRAILING_STOP:
+            if origin is _TRAILING_STOP:
                 continue
             if rises:
                 up = min(up, ticks)
