@@ -15,7 +15,7 @@ from tradeplay.data.store import CandleStore, DatasetInfo, DatasetKey
 from tradeplay.domain.errors import DataNotFoundError, InputError, RejectedError
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.engine.backtest import Backtest, run_backtest
+from tradeplay.engine.backtest import Backtest, heap_set_aside, run_backtest
 from tradeplay.play.compiler import CompiledPlay
 from tradeplay.ports import Progress
 from tradeplay.reports.model import DataLabel, RunResult
@@ -77,7 +77,8 @@ def backtest_play(
         funding=market.funding,
         minutes=market.minutes,
     )
-    result = run_backtest(backtest, progress)
+    with heap_set_aside():  # a backtest command runs one backtest and nothing else
+        result = run_backtest(backtest, progress)
     files = write_report(result, request.out_dir)
     if not result.trades and not request.allow_no_trades:
         raise QualityGateError(

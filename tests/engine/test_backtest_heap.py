@@ -1,6 +1,6 @@
-"""A backtest sets the process's heap aside from the garbage collector while it runs, and only
-then: afterwards the collector sees everything again, and a heap the process froze itself (a
-running deployment) stays frozen."""
+"""A backtest command sets the process's heap aside from the garbage collector while it runs,
+and only then: afterwards the collector sees everything again, a heap the process froze itself
+(a running deployment) stays frozen, and ``run_backtest`` alone freezes nothing."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tradeplay.data.resample import resample
 from tradeplay.data.sample import generate_sample_market
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
-from tradeplay.engine.backtest import Backtest, run_backtest
+from tradeplay.engine.backtest import Backtest, heap_set_aside, run_backtest
 from tradeplay.play import load_play
 from tradeplay.reports.model import DataLabel
 
@@ -44,18 +44,33 @@ def thawed() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("thawed")
-def test_the_heap_is_frozen_during_the_run_and_thawed_after(backtest: Backtest) -> None:
+def test_the_heap_is_frozen_during_a_backtest_command_and_thawed_after(
+    backtest: Backtest,
+) -> None:
     seen: list[int] = []
-    run_backtest(backtest, progress=lambda done, total: seen.append(gc.get_freeze_count()))
+    with heap_set_aside():
+        run_backtest(backtest, progress=lambda done, total: seen.append(gc.get_freeze_count()))
     assert seen
     assert min(seen) > 0  # what existed before the run was set aside throughout
     assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.usefixtures("thawed")
+def test_the_heap_is_set_aside_only_inside() -> None:
+    assert gc.get_freeze_count() == 0
+    with heap_set_aside():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("thawed")
 def test_a_heap_the_process_froze_itself_stays_frozen(backtest: Backtest) -> None:
     gc.freeze()
-    frozen = gc.get_freeze_count()
-    run_backtest(backtest)
-    assert frozen > 0
+    assert gc.get_freeze_count() > 0
+    with heap_set_aside():
+        run_backtest(backtest)
     assert gc.get_freeze_count() > 0  # not thawed (a dropped frozen object leaves the count)
+    seen: list[int] = []
+    gc.unfreeze()
+    run_backtest(backtest, progress=lambda done, total: seen.append(gc.get_freeze_count()))
+    assert set(seen) == {0}  # run_backtest alone freezes nothing

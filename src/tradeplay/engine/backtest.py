@@ -93,22 +93,19 @@ class Backtest:
         return self.capital if self.capital is not None else self.play.play.account.capital
 
 
-def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunResult:
-    """Run the play over the bars; the result the reports read."""
-    with _heap_set_aside():
-        return _run(backtest, progress)
-
-
 @contextmanager
-def _heap_set_aside() -> Iterator[None]:
-    """During a run, the garbage collector leaves alone what existed before it began.
+def heap_set_aside() -> Iterator[None]:
+    """While inside, the garbage collector leaves alone what existed when it began: for a
+    process that runs a backtest and little else (``tradeplay backtest``, the benchmark).
 
     A run keeps tens of thousands of fills, orders and trades, enough to set off one full
     collection, which would walk everything the process holds (the libraries, the compiled
     kernels: a tenth of a second on a million-bar run) to find nothing: what a run throws away
     is freed by reference counting. Frozen objects are still freed when they are dropped; only
-    a cycle among them waits for the end of the run. A process that froze its heap itself (a
-    running deployment, see :func:`tradeplay.runtime.supervisor.settle_heap`) keeps it so.
+    a cycle among them waits for the end. The freeze is the whole process's, so
+    :func:`run_backtest` itself does not do it: a deployment runs backtests in its own process
+    and freezes its heap once, for good (:func:`tradeplay.runtime.supervisor.settle_heap`). A
+    heap frozen already is left so.
     """
     if gc.get_freeze_count():
         yield
@@ -120,7 +117,8 @@ def _heap_set_aside() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _run(backtest: Backtest, progress: Progress | None) -> RunResult:
+def run_backtest(backtest: Backtest, progress: Progress | None = None) -> RunResult:
+    """Run the play over the bars; the result the reports read."""
     bars = bar_matrix(backtest.candles)
     output = PlaySignals(backtest.play).batch(bars)
     exchange = SimulatedExchange(backtest.instrument, sim_config(backtest, bars))
