@@ -113,3 +113,16 @@ def test_the_trusted_builder_refuses_a_class_that_is_not_frozen_with_slots() -> 
 
     with pytest.raises(TypeError, match="frozen dataclasses with slots"):
         trusted_builder(Loose)
+
+
+def test_the_trusted_builder_refuses_pseudo_fields_it_would_silently_drop() -> None:
+    @dataclass(frozen=True, slots=True)
+    class WithInitVar:
+        a: int
+        scale: InitVar[int] = 1
+
+        def __post_init__(self, scale: int) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="no InitVar or ClassVar"):
+        trusted_builder(WithInitVar)

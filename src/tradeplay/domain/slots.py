@@ -34,15 +34,9 @@ _T = TypeVar("_T")
 
 def quick_init(cls: type[_T]) -> type[_T]:
     """Give the frozen, slotted dataclass ``cls`` an ``__init__`` that stores slots directly."""
-    params = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if not (cls.__dataclass_params__.frozen and "__slots__" in cls.__dict__):  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__}: quick_init is for frozen dataclasses with slots")
-    if len(params) != len(cls.__dataclass_fields__):  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__}: quick_init takes no InitVar or ClassVar pseudo-fields")
-    names: dict[str, Any] = {}
+    params, names, stores = _slot_stores(cls, "quick_init")
     positional: list[str] = []
     keyword: list[str] = []
-    body: list[str] = []
     for field in params:
         if not field.init or field.default_factory is not dataclasses.MISSING:
             raise TypeError(f"{cls.__name__}.{field.name}: quick_init takes plain fields only")
@@ -51,8 +45,7 @@ def quick_init(cls: type[_T]) -> type[_T]:
             names[f"_default_{field.name}"] = field.default
             text = f"{field.name}=_default_{field.name}"
         (keyword if field.kw_only else positional).append(text)
-        names[f"_set_{field.name}"] = getattr(cls, field.name).__set__
-        body.append(f"    _set_{field.name}(self, {field.name})")
+    body = list(stores)
     if hasattr(cls, "__post_init__"):
         body.append("    self.__post_init__()")
     signature = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
@@ -70,17 +63,27 @@ def trusted_builder(cls: type[_T]) -> Callable[..., _T]:
     """A function building ``cls`` (a frozen, slotted dataclass) from every field's value,
     positionally in field order, *without* ``__post_init__``: only for values that were checked
     already (see the module docstring). The instance is the same as the constructor's."""
-    params = dataclasses.fields(cls)  # type: ignore[arg-type]
-    if not (cls.__dataclass_params__.frozen and "__slots__" in cls.__dict__):  # type: ignore[attr-defined]
-        raise TypeError(f"{cls.__name__}: trusted_builder is for frozen dataclasses with slots")
-    names: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    body = ["    self = _new(_cls)"]
-    for field in params:
-        names[f"_set_{field.name}"] = getattr(cls, field.name).__set__
-        body.append(f"    _set_{field.name}(self, {field.name})")
-    body.append("    return self")
+    params, names, stores = _slot_stores(cls, "trusted_builder")
+    names.update(_new=object.__new__, _cls=cls)
+    body = ["    self = _new(_cls)", *stores, "    return self"]
     signature = ", ".join(field.name for field in params)
     exec(f"def build({signature}):\n" + "\n".join(body) + "\n", names)
     build: Callable[..., _T] = names["build"]
     build.__qualname__ = build.__name__ = f"trusted_{cls.__name__}"
     return build
+
+
+def _slot_stores(
+    cls: type[Any], what: str
+) -> tuple[tuple[dataclasses.Field[Any], ...], dict[str, Any], list[str]]:
+    """``cls``'s fields, the namespace with each slot's setter (``_set_<name>``) and the lines
+    storing each field's value into ``self``; :class:`TypeError` unless ``cls`` is a frozen,
+    slotted dataclass without pseudo-fields."""
+    params = dataclasses.fields(cls)
+    if not (cls.__dataclass_params__.frozen and "__slots__" in cls.__dict__):
+        raise TypeError(f"{cls.__name__}: {what} is for frozen dataclasses with slots")
+    if len(params) != len(cls.__dataclass_fields__):
+        raise TypeError(f"{cls.__name__}: {what} takes no InitVar or ClassVar pseudo-fields")
+    names = {f"_set_{field.name}": getattr(cls, field.name).__set__ for field in params}
+    stores = [f"    _set_{field.name}(self, {field.name})" for field in params]
+    return params, names, stores
