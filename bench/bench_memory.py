@@ -47,6 +47,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--bars", type=int, default=300_000)
     parser.add_argument("--from-bar", type=int, default=100_000)
     args = parser.parse_args(argv)
+    if not 0 < args.from_bar < args.bars:
+        parser.error(f"--from-bar {args.from_bar} must lie inside the {args.bars:,} bars")
     configure_logging("warning", LogFormat.console)
     bars = bar_matrix(generate_sample_market(seed=11, minutes=args.bars + WARM_UP).candles)
     print(f"memory benchmark: a paper pair over {args.bars:,} generated 1-minute bars")
