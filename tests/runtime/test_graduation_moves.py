@@ -1,8 +1,10 @@
 """A graduating play changes stage only flat: when the flatten where it trades fails, the move
-is held (nothing is left behind in an environment no longer watched) until the operator acts."""
+is held (nothing is left behind in an environment no longer watched), across restarts too,
+until that pair is flat; then it goes on by itself."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,23 +16,30 @@ from tradeplay.features.compute import bar_matrix
 from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.graduating import Graduation
 from tradeplay.runtime.pairs import PairKey, pairs_of
+from tradeplay.runtime.worker import Flatten
 from tradeplay.store import Database, default_url
 
 SHADOW, DEMO = PairKey("shadow", "ema"), PairKey("demo", "ema")
 
 
 class Hands:
-    """The supervisor's side, recorded; its flatten ends as ``flat`` says."""
+    """The supervisor's side, recorded: its flatten ends as ``flattens`` says, and its pairs
+    are flat when asked as ``flat_now`` says."""
 
-    def __init__(self, *, flat: bool) -> None:
-        self.flat = flat
+    def __init__(self, *, flattens: bool) -> None:
+        self.flattens = flattens
+        self.flat_now = False
         self.calls: list[tuple[str, PairKey]] = []
 
-    def park(self, key: PairKey, reason: str) -> tuple[str, bool]:
+    def park(self, key: PairKey, reason: str) -> Flatten:
         self.calls.append(("park", key))
-        return ("1 orders cancelled, closing 0.1 BTCUSDT" if self.flat else "flatten failed"), (
-            self.flat
-        )
+        if self.flattens:
+            return Flatten("1 orders cancelled, closing 0.1 BTCUSDT", flat=True)
+        return Flatten("flatten failed: the venue refused", flat=False)
+
+    def flat(self, key: PairKey) -> bool:
+        self.calls.append(("flat?", key))
+        return self.flat_now
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
         self.calls.append(("allot", key))
@@ -39,27 +48,114 @@ class Hands:
         self.calls.append(("activate", key))
 
 
-@pytest.mark.parametrize("flat", [True, False])
-def test_a_move_goes_on_only_once_the_old_stage_is_flat(tmp_path: Path, flat: bool) -> None:
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database.open(default_url(tmp_path / "state"))
+    yield database
+    database.close()
+
+
+def running(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
+    """A deployment's graduation started (or restarted) on ``database``, its pairs warm."""
     text = graduating("", "{stages: [shadow, demo]}")
     deployment = read_deployment(text, tmp_path / "deploy.yaml", ENV)
-    database = Database.open(default_url(tmp_path / "state"))
-    try:
-        hands = Hands(flat=flat)
-        graduation = Graduation(deployment, database, pairs_of(deployment), hands)
-        graduation.place()
-        history = bar_matrix(wave_candles(300))
-        graduation.warmed(SHADOW, history)
-        graduation.warmed(DEMO, history)
-        graduation.pipeline.promote("ema", "the operator's call")
+    graduation = Graduation(deployment, database, pairs_of(deployment), hands)
+    graduation.place()
+    history = bar_matrix(wave_candles(300))
+    graduation.warmed(SHADOW, history)
+    graduation.warmed(DEMO, history)
+    return graduation
+
+
+def held(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
+    """A play promoted from shadow to demo whose flatten in shadow failed."""
+    graduation = running(tmp_path, database, hands)
+    graduation.pipeline.promote("ema", "the operator's call")
+    graduation.follow()
+    assert hands.calls == [("park", SHADOW)]  # the demo pair is not started
+    hands.calls.clear()
+    return graduation
+
+
+def test_a_move_goes_on_once_the_old_stage_is_flat(tmp_path: Path, database: Database) -> None:
+    hands = Hands(flattens=True)
+    graduation = running(tmp_path, database, hands)
+    graduation.pipeline.promote("ema", "the operator's call")
+    graduation.follow()
+    assert hands.calls == [("park", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    assert graduation.parked(DEMO) is None
+    assert graduation.parked(SHADOW) == "in the pipeline at demo, parked here"
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert (stored.stage, stored.held_in) == ("demo", None)
+
+
+def test_a_failed_flatten_holds_the_move_and_asks_again_without_flattening_again(
+    tmp_path: Path, database: Database
+) -> None:
+    hands = Hands(flattens=False)
+    graduation = held(tmp_path, database, hands)
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert (stored.stage, stored.held_in) == ("demo", "shadow")
+    assert graduation.parked(DEMO) == (
+        "in the pipeline at demo, waiting for its pair in shadow to be flat"
+    )
+    assert graduation.parked(SHADOW) == (
+        "could not be flattened here when it moved to demo: flatten it "
+        "(`tradeplay panic shadow`, or at the venue) and the move goes on"
+    )
+    graduation.follow()
+    graduation.follow()
+    # Asked, not flattened again: a panic per poll would send a close per second.
+    assert hands.calls == [("flat?", SHADOW), ("flat?", SHADOW)]
+    assert graduation.judge_due() == []  # no stage trades: nothing to judge
+
+
+@pytest.mark.parametrize("restarted", [False, True])
+def test_a_held_move_goes_on_by_itself_once_the_operator_flattened_the_old_pair(
+    tmp_path: Path, database: Database, restarted: bool
+) -> None:
+    hands = Hands(flattens=False)
+    graduation = held(tmp_path, database, hands)
+    if restarted:  # the hold is stored: the new stage does not start beside the old position
+        hands = Hands(flattens=False)
+        graduation = running(tmp_path, database, hands)
+        assert graduation.parked(DEMO) is not None
+        assert graduation.parked(SHADOW) is not None
         graduation.follow()
-        if flat:
-            assert hands.calls == [("park", SHADOW), ("allot", DEMO), ("activate", DEMO)]
-            assert graduation.parked(DEMO) is None
-        else:
-            assert hands.calls == [("park", SHADOW)]  # the demo pair is not started
-            graduation.follow()  # nor later, until the operator flattens and moves the play
-            assert ("activate", DEMO) not in hands.calls
-            assert graduation.parked(DEMO) == "in the pipeline at demo, parked here"
-    finally:
-        database.close()
+        assert hands.calls == [("flat?", SHADOW)]
+        hands.calls.clear()
+    hands.flat_now = hands.flattens = True  # the operator's panic closed the shadow position
+    graduation.follow()
+    assert hands.calls == [
+        ("flat?", SHADOW),
+        ("park", SHADOW),
+        ("allot", DEMO),
+        ("activate", DEMO),
+    ]
+    assert graduation.parked(DEMO) is None
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert (stored.stage, stored.held_in) == ("demo", None)
+
+
+def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
+    tmp_path: Path, database: Database
+) -> None:
+    hands = Hands(flattens=False)
+    graduation = held(tmp_path, database, hands)
+    graduation.pipeline.demote("ema", "back to shadow")
+    moved = database.graduations.placement("ema")
+    assert moved is not None
+    assert (moved.stage, moved.held_in) == ("shadow", "shadow")
+    graduation.follow()  # still failing: still held, in its new stage
+    assert hands.calls == [("park", SHADOW)]
+    hands.calls.clear()
+    hands.flattens = True
+    graduation.pipeline.promote("ema", "forward again")
+    graduation.follow()
+    assert hands.calls == [("park", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert (stored.stage, stored.held_in) == ("demo", None)

@@ -61,6 +61,16 @@ def test_status_promote_demote_and_history(home: Path) -> None:
 
     code, moved = run("promote", "ema", "--reason", "seen enough")
     assert (code, moved) == (0, "ema: shadow → demo, share 100 %\n")
+    database = Database.open(default_url(home))
+    Pipeline(database.graduations, Ladder(), clock).hold("ema", "shadow")  # its flatten failed
+    database.close()
+    code, status = run("status")
+    assert code == 0, status
+    assert status.splitlines()[:2] == [
+        "ema  demo  0.0 days  share 100 %",
+        "  held: its pair in shadow could not be flattened when it moved; it trades nowhere "
+        "until that pair is flat (`tradeplay panic shadow`, or close it at the venue)",
+    ]
     code, history = run("history", "ema")
     assert code == 0
     held, promoted = history.splitlines()

@@ -38,6 +38,7 @@ from tradeplay.runtime.safety import (
     RiskBook,
     stored_risk_state,
 )
+from tradeplay.runtime.worker import Flatten
 from tradeplay.store import (
     Database,
     DeploymentState,
@@ -483,20 +484,21 @@ class Worker:
     risk: RiskBook
     database: Database
 
-    def panic(self) -> Future[str]:
+    def panic(self) -> Future[Flatten]:
         stored = self.database.deployments.get(self.pair.key.environment, self.pair.key.play)
         assert stored is not None
         self.timeline.append(
             ("flatten", str(self.pair.key), self.risk.frozen("demo"), stored.state)
         )
-        done: Future[str] = Future()
-        done.set_result("1 orders cancelled, closing 0.1 BTCUSDT")
-        return done
+        done: Future[Flatten] = Future()
+        if self.pair.key.play != "slow":
+            done.set_result(Flatten("1 orders cancelled, closing 0.1 BTCUSDT", flat=True))
+        return done  # the slow pair's never answers
 
 
 def test_the_emergency_protocol_freezes_then_flattens_then_notifies(tmp_path: Path) -> None:
     database = Database.open(default_url(tmp_path))
-    for play in ("ema", "eth"):
+    for play in ("ema", "eth", "slow"):
         database.deployments.register("demo", play, play, Decimal(1), NOON)
         database.deployments.move("demo", play, DeploymentState.STARTING, NOON)
         database.deployments.move("demo", play, DeploymentState.RUNNING, NOON)
@@ -508,7 +510,7 @@ def test_the_emergency_protocol_freezes_then_flattens_then_notifies(tmp_path: Pa
         timeline.append(("halt", str(pair.key)))
         database.deployments.move("demo", pair.key.play, DeploymentState.EMERGENCY, NOON, reason)
 
-    protocol = EmergencyProtocol(risk, database, bus, Clock(), halt)
+    protocol = EmergencyProtocol(risk, database, bus, Clock(), halt, flatten_timeout_s=0.05)
     workers = [
         Worker(
             Pair(
@@ -522,7 +524,7 @@ def test_the_emergency_protocol_freezes_then_flattens_then_notifies(tmp_path: Pa
             risk,
             database,
         )
-        for p in ("ema", "eth")
+        for p in ("ema", "eth", "slow")
     ]
     breach = Breach(
         environment="demo",
@@ -537,14 +539,17 @@ def test_the_emergency_protocol_freezes_then_flattens_then_notifies(tmp_path: Pa
     assert timeline == [
         ("halt", "ema@demo"),
         ("halt", "eth@demo"),
+        ("halt", "slow@demo"),
         ("flatten", "ema@demo", "drawdown 11 %", DeploymentState.EMERGENCY),
         ("flatten", "eth@demo", "drawdown 11 %", DeploymentState.EMERGENCY),
+        ("flatten", "slow@demo", "drawdown 11 %", DeploymentState.EMERGENCY),
         "RiskBreached",
         "EmergencyDeclared",
     ]
     assert done == (
         "ema@demo: 1 orders cancelled, closing 0.1 BTCUSDT; "
-        "eth@demo: 1 orders cancelled, closing 0.1 BTCUSDT"
+        "eth@demo: 1 orders cancelled, closing 0.1 BTCUSDT; "
+        "slow@demo: did not answer within 0.05 s"
     )
     (stored,) = database.risk_events.since("demo", NOON)
     assert (stored.rule, stored.action, stored.value) == ("max_drawdown", "emergency", Decimal(11))

@@ -181,12 +181,15 @@ def panic_demo(
     assert demo_btc.runner.engine.config.keep_decisions == DECISIONS_KEPT
     closing = demo_btc.market.exchange.position("BTCUSDT").size
     assert closing != 0, "demo holds no position to close: the test proves nothing"
+    assert not supervisor.flat(PairKey("demo", "btc"))  # what a held pipeline move asks
     supervisor.panic("demo")
     wait_until(lambda: closes_demo(handle, venue, closing), "demo's orders were not cancelled")
     assert account(handle, venue, "live-key") == live_before
     assert stored_orders(database, "live") == live_orders
     handle.step()
     wait_until(lambda: demo_flat(handle, venue), "demo was not flattened at the next bar")
+    wait_until(lambda: supervisor.flat(PairKey("demo", "btc")), "demo's pair does not see it flat")
+    assert supervisor.park(PairKey("demo", "btc"), "test").flat  # nothing left to flatten
     cancelled = [o for o in stored_orders(database, "live") if o.status is OrderStatus.CANCELLED]
     assert cancelled == [o for o in live_orders if o.status is OrderStatus.CANCELLED]
     stored = {(d.environment, d.name): d.state for d in database.deployments.all()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -81,6 +82,11 @@ def test_where_each_play_stands_is_kept_and_replaced(database: Database) -> None
     database.graduations.place(other)
     assert database.graduations.placement("trend") == live
     assert database.graduations.placements() == [other, live]
+    held = replace(live, held_in="demo", updated_at=at(3700))  # its flatten in demo failed
+    database.graduations.place(held)
+    assert database.graduations.placement("trend") == held
+    database.graduations.place(replace(held, held_in=None))
+    assert database.graduations.placement("trend") == replace(held, held_in=None)
 
 
 def test_a_warm_up_bar_is_never_a_traded_one() -> None:

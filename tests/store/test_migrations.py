@@ -29,6 +29,7 @@ def test_the_migrations_are_inside_the_package() -> None:
         "r0005_pipeline.py",
         "r0006_stage_bars.py",
         "r0007_stage_bar_traded.py",
+        "r0008_placement_held_in.py",
     }
     assert (resources.files("tradeplay.store.migrations") / "env.py").is_file()
 
@@ -193,4 +194,35 @@ def test_a_revision_6_tape_upgrades_with_its_bars_taken_as_traded(empty_url: str
     warm, bar = database.graduations.bars("trend", T0)
     assert (warm.signals, warm.traded) == (None, False)
     assert (bar.signals, bar.traded) == (("x",), True)
+    database.close()
+
+
+def test_a_revision_7_schema_upgrades_with_its_placements_not_held(empty_url: str) -> None:
+    """A play placed before moves could be held stored: after the upgrade it stands where it
+    stood, held nowhere, and a hold can be stored."""
+    engine = Database.open(empty_url, upgrade=False).engine
+    migrate.upgrade(engine, "0007")
+    with engine.begin() as connection:
+        moment = T0 if connection.dialect.name == "postgresql" else T0.replace(tzinfo=None)
+        connection.execute(
+            text(
+                "INSERT INTO pipeline_placements (play, stage, entered_at, share, approved, "
+                "updated_at) VALUES ('ema', 'demo', :at, '0.5', :no, :at)"
+            ),
+            {"at": moment, "no": False},
+        )
+    engine.dispose()
+
+    database = Database.open(empty_url)
+    assert migrate.current_revision(database.engine) == migrate.head_revision()
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert (stored.stage, stored.share, stored.entered_at, stored.held_in) == (
+        "demo",
+        Decimal("0.5"),
+        T0,
+        None,
+    )
+    database.graduations.place(replace(stored, held_in="shadow"))
+    assert database.graduations.placement("ema") == replace(stored, held_in="shadow")
     database.close()

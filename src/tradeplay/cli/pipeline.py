@@ -42,6 +42,12 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
             f"[bold]{escape(place.play)}[/]  {place.stage}  {standing.days(clock.now()):.1f} days  "
             f"share {_percent(place.share)}"
         )
+        if place.held_in is not None:
+            out.print(
+                f"  [red]held[/]: its pair in {escape(place.held_in)} could not be flattened "
+                f"when it moved; it trades nowhere until that pair is flat (`tradeplay panic "
+                f"{escape(place.held_in)}`, or close it at the venue)"
+            )
         last = standing.last
         if last is None:
             continue

@@ -24,8 +24,6 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -37,7 +35,7 @@ from tradeplay.notify import EventBus
 from tradeplay.ports import Clock
 from tradeplay.runtime.pairs import Pair
 from tradeplay.runtime.safety import ALL, Breach, RiskBook
-from tradeplay.runtime.worker import PairWorker
+from tradeplay.runtime.worker import PairWorker, flatten_outcome
 from tradeplay.store import DeploymentState, Records, RiskEventRecord
 from tradeplay.store.deployments import PanicRequest
 
@@ -73,7 +71,10 @@ class EmergencyProtocol:
         for worker in workers:
             self.halt(worker.pair, reason)
         flattening = [(worker.pair, worker.panic()) for worker in workers]  # 2. flatten
-        done = "; ".join(f"{pair.key}: {self._outcome(future)}" for pair, future in flattening)
+        done = "; ".join(
+            f"{pair.key}: {flatten_outcome(future, self.flatten_timeout_s)}"
+            for pair, future in flattening
+        )
         done = done or "no pair running"
         log.error("emergency_declared", environments=list(environments), reason=reason, done=done)
         if breach is not None:  # 3. notify
@@ -101,12 +102,6 @@ class EmergencyProtocol:
         self.bus.publish(
             notify.RiskBreached(environment=breach.environment, **_same_fields(event, event))
         )
-
-    def _outcome(self, future: Future[str]) -> str:
-        try:
-            return future.result(timeout=self.flatten_timeout_s)
-        except FutureTimeout:
-            return f"did not answer within {self.flatten_timeout_s:g} s"
 
 
 def request_panic(records: Records, target: str, clock: Clock) -> list[PanicRequest]:

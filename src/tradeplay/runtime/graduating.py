@@ -21,6 +21,12 @@ decide and store the decision. A move is carried out here:
 2. its pair in the new stage's environment is given the stage's capital share and trades from
    the next bar, its tape starting with the bars it warmed up on.
 
+When the flatten fails (the venue refused or did not answer) the move is **held**, and stored
+so (:attr:`StoredPlacement.held_in`): the play trades in no stage — across restarts too —
+until its pair where the flatten failed is flat. Each :meth:`Graduation.follow` asks that pair;
+once the operator flattened it (``tradeplay panic``, or at the venue), the move goes on by
+itself. An operator's move of a held play tries the flatten again first.
+
 Market time is the clock: a stage's days are the days of bars its play traded, so a replay
 faster than real time graduates as real time would.
 """
@@ -54,7 +60,7 @@ from tradeplay.runtime.pipeline import Pipeline
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recovery import RECOVERY_PREFIX
 from tradeplay.runtime.runner import BarStep
-from tradeplay.runtime.worker import PANIC_PREFIX
+from tradeplay.runtime.worker import PANIC_PREFIX, Flatten
 from tradeplay.sim.book import Origin
 from tradeplay.store import Records, StoredPlacement
 from tradeplay.store.graduation import StageBar
@@ -81,9 +87,13 @@ class MarketClock:
 class PairHands(Protocol):
     """What the pipeline asks of the supervisor running the pairs."""
 
-    def park(self, key: PairKey, reason: str) -> tuple[str, bool]:
+    def park(self, key: PairKey, reason: str) -> Flatten:
         """Cancel ``key``'s orders, close its position and stop it trading; what was done,
-        and whether it was (``False``: the flatten failed or did not answer)."""
+        and whether that left it flat (not when the flatten failed or did not answer)."""
+        ...
+
+    def flat(self, key: PairKey) -> bool:
+        """Whether ``key`` holds no position and no open order (``False`` when unknown)."""
         ...
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
@@ -234,7 +244,8 @@ class Graduation:
             if stored is None and first is Stage.BACKTEST:
                 stored = self.pipeline.enter(play, first)
             stage = first if stored is None else Stage(stored.stage)
-            self._active[play] = (self._key(play, stage), stored)
+            held = stored is not None and stored.held_in is not None
+            self._active[play] = (None if held else self._key(play, stage), stored)
 
     def parked(self, key: PairKey) -> str | None:
         """Why ``key`` does not trade (``None``: it does, or it is not a graduating pair)."""
@@ -244,6 +255,14 @@ class Graduation:
         if active == key:
             return None
         stage = self.ladder.stages[0] if stored is None else stored.stage
+        if stored is not None and stored.held_in == key.environment:
+            return (
+                f"could not be flattened here when it moved to {stage}: flatten it "
+                f"(`tradeplay panic {key.environment}`, or at the venue) and the move goes on"
+            )
+        if stored is not None and stored.held_in is not None:
+            held = stored.held_in
+            return f"in the pipeline at {stage}, waiting for its pair in {held} to be flat"
         if stage == Stage.BACKTEST:
             return "in the pipeline at backtest: judge it with `tradeplay pipeline backtest`"
         return f"in the pipeline at {stage}, parked here"
@@ -343,6 +362,8 @@ class Graduation:
                 known.entered_at,
             ):
                 self._move(play, stored, f"moved to {stored.stage} outside the deployment")
+            elif stored.held_in is not None and self._hands.flat(PairKey(stored.held_in, play)):
+                self._move(play, stored, f"flat in {stored.held_in}: on to {stored.stage}")
 
     def evidence(self, play: str, as_of_ms: int | None = None) -> StageEvidence | None:
         """The current stage's record of ``play`` and its parity verdict, from the store."""
@@ -387,14 +408,20 @@ class Graduation:
         """``play`` now trades as ``stored`` says: flat where it was, then in its stage."""
         old, _ = self._active[play]
         new = self._key(play, Stage(stored.stage))
+        if old is None and stored.held_in is not None:  # held: that pair is the one to flatten
+            old = PairKey(stored.held_in, play)
         if old is not None:
-            done, flat = self._hands.park(old, reason)
-            log.warning("pipeline_left", pair=str(old), done=done)
-            if not flat:  # nothing may be left behind: the operator flattens, then moves it
-                log.error("pipeline_move_held", play=play, pair=str(old), done=done)
+            left = self._hands.park(old, reason)
+            log.warning("pipeline_left", pair=str(old), done=left.done)
+            if not left.flat:  # nothing may be left behind: held until that pair is flat
+                log.error("pipeline_move_held", play=play, pair=str(old), done=left.done)
+                if stored.held_in != old.environment:
+                    stored = self.pipeline.hold(play, old.environment)
                 with self._lock:
                     self._active[play] = (None, stored)
                 return
+            if stored.held_in is not None:
+                stored = self.pipeline.release(play)
         if new is not None:
             self._hands.allot(new, self.pairs[new].capital * stored.share)
         with self._lock:  # no bar reaches the new pair between its tape's warm-up and its resume

@@ -13,7 +13,7 @@ was — is the runtime's part; the pipeline says what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -88,6 +88,19 @@ class Pipeline:
 
     def placement(self, play: str) -> Placement:
         return _placement(self.stored(play))
+
+    def hold(self, play: str, environment: str) -> StoredPlacement:
+        """``play`` could not be flattened in ``environment`` when it moved: it trades in no
+        stage until its pair there is flat (stored, so a restart keeps it waiting)."""
+        held = replace(self.stored(play), held_in=environment, updated_at=self._clock.now())
+        self._records.place(held)
+        return held
+
+    def release(self, play: str) -> StoredPlacement:
+        """``play``'s pair where it was held is flat: it trades in its stage again."""
+        released = replace(self.stored(play), held_in=None, updated_at=self._clock.now())
+        self._records.place(released)
+        return released
 
     def find(self, play: str) -> StoredPlacement | None:
         """Where ``play`` stands, ``None`` if it is not on the ladder."""
@@ -222,6 +235,8 @@ class Pipeline:
                 # An operator's promotion into live is the approval; any move resets it.
                 approved=False,
                 updated_at=now,
+                # A pair left unflattened by an earlier move still has to be flat first.
+                held_in=stored.held_in,
             )
         )
 

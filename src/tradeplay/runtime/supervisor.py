@@ -62,7 +62,7 @@ from tradeplay.runtime.recorder import RecordedMarket, Recorder
 from tradeplay.runtime.recovery import Recovery, SessionAccount
 from tradeplay.runtime.runner import BarStep, Market
 from tradeplay.runtime.safety import ALL, Breach, RiskBook, stored_risk_state
-from tradeplay.runtime.worker import FLATTEN_FAILED, HealthPolicy, PairWorker
+from tradeplay.runtime.worker import Flatten, HealthPolicy, PairWorker, flatten_outcome
 from tradeplay.store import DeploymentState, EquitySnapshot, KeyRing, Records
 
 __all__ = ["Supervisor", "SupervisorOptions", "SystemClock", "settle_heap"]
@@ -464,18 +464,24 @@ class Supervisor:
 
     # -- the pipeline's hands (see tradeplay.runtime.graduating) -----------------------------
 
-    def park(self, key: PairKey, reason: str) -> tuple[str, bool]:
+    def park(self, key: PairKey, reason: str) -> Flatten:
         worker = self.workers.get(key)
         if worker is None:
-            return "not running: nothing could be flattened", False
-        try:
-            done = worker.panic().result(timeout=_FLATTEN_WAIT_S)
-        except FutureTimeout:
-            done = f"flatten did not answer within {_FLATTEN_WAIT_S:g} s"
+            return Flatten("not running: nothing could be flattened", flat=False)
+        done = flatten_outcome(worker.panic(), _FLATTEN_WAIT_S)
         worker.pause()
         if self.lifecycle.move(worker.pair, _S.PAUSED, reason):
             self.lifecycle.publish(notify.DeploymentPaused, worker.pair, reason=reason)
-        return done, not done.startswith((FLATTEN_FAILED, "flatten did not answer", "not running"))
+        return done
+
+    def flat(self, key: PairKey) -> bool:
+        worker = self.workers.get(key)
+        if worker is None:
+            return False
+        try:
+            return worker.flat().result(timeout=_FLATTEN_WAIT_S)
+        except FutureTimeout:
+            return False
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
         if key in self.workers:  # running: its guard and its account are there

@@ -11,7 +11,9 @@ order. Three switches decide what a bar does:
   account muted so no bar reaches the market twice, after a backoff; a pair that keeps
   crashing is halted alone and waits for the operator;
 * a **panic** cancels the pair's open orders and closes its position with a reduce-only market
-  order, then freezes it; the future :meth:`PairWorker.panic` returned tells what it did.
+  order, then freezes it; the future :meth:`PairWorker.panic` returned tells what it did
+  (:class:`Flatten`). Whether the pair is flat is asked the same way (:meth:`PairWorker.flat`):
+  only its own thread reads its account while it may be changing.
 
 The engine trades through ``engine_market`` when given (the recorded market behind the risk
 guard of :mod:`tradeplay.runtime.safety`); a panic goes to the recorded market directly.
@@ -25,9 +27,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import structlog
@@ -42,7 +45,14 @@ from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recorder import RecordedMarket
 from tradeplay.runtime.runner import DECISIONS_KEPT, BarStep, Market, PlayRunner
 
-__all__ = ["FLATTEN_FAILED", "PANIC_PREFIX", "HealthPolicy", "PairWorker"]
+__all__ = [
+    "FLATTEN_FAILED",
+    "PANIC_PREFIX",
+    "Flatten",
+    "HealthPolicy",
+    "PairWorker",
+    "flatten_outcome",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +63,35 @@ PANIC_PREFIX: Final = "panic-"
 _AFRESH: Final = "afresh"
 FLATTEN_FAILED: Final = "flatten failed"
 """Begins what a panic that could not cancel or close reports."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flatten:
+    """What a pair's panic did, in words, and whether it left the pair flat: its orders
+    cancelled and its position closed (or its reduce-only close sent)."""
+
+    done: str
+    flat: bool
+
+    def __str__(self) -> str:
+        return self.done
+
+
+def flatten_outcome(panic: Future[Flatten], timeout_s: float) -> Flatten:
+    """The panic's outcome, waited for at most ``timeout_s`` (a pair that does not answer in
+    time is not known to be flat)."""
+    try:
+        return panic.result(timeout=timeout_s)
+    except FutureTimeout:
+        return Flatten(f"did not answer within {timeout_s:g} s", flat=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """Something the pair's own thread does between two bars, its result told through ``done``."""
+
+    run: Callable[[], Any]
+    done: Future[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +136,7 @@ class PairWorker:
         """The environment's recovery gate: no new risk until its records agree with the
         venue (asked at each bar until it does, see :mod:`tradeplay.runtime.recovery`)."""
         self._sleep = sleep
-        self._inbox: queue.Queue[NDArray[np.float64] | str | Future[str]] = queue.Queue()
+        self._inbox: queue.Queue[NDArray[np.float64] | str | _Request] = queue.Queue()
         self._seen: deque[NDArray[np.float64]] = deque(maxlen=warm_up_bars(pair.play))
         self.trading = True
         self.broken = False
@@ -121,14 +160,22 @@ class PairWorker:
     def bar(self, row: NDArray[np.float64]) -> None:
         self._inbox.put(row)
 
-    def panic(self) -> Future[str]:
+    def panic(self) -> Future[Flatten]:
         """Cancel the pair's orders, close its position and freeze it, in its own thread; the
         future holds what was done, once done."""
-        done: Future[str] = Future()
+        return self._ask(self._flatten, Flatten("not running", flat=False))
+
+    def flat(self) -> Future[bool]:
+        """Whether the pair holds no position and no open order, read in its own thread
+        (``False`` when its account cannot say, or the worker is not running)."""
+        return self._ask(self._is_flat, False)
+
+    def _ask(self, run: Callable[[], Any], stopped: object) -> Future[Any]:
+        done: Future[Any] = Future()
         if self._thread.is_alive():
-            self._inbox.put(done)
+            self._inbox.put(_Request(run, done))
         else:
-            done.set_result("not running")
+            done.set_result(stopped)
         return done
 
     def pause(self) -> None:
@@ -157,8 +204,8 @@ class PairWorker:
     def _run(self) -> None:
         while True:
             item = self._inbox.get()
-            if isinstance(item, Future):
-                item.set_result(self._flatten())
+            if isinstance(item, _Request):
+                item.done.set_result(item.run())  # each request answers for its own failures
                 continue
             if isinstance(item, str):
                 if item == _STOP:
@@ -240,7 +287,7 @@ class PairWorker:
         )
         return PlayRunner(pair.play, self._engine_market, config, start_ms=start_ms)
 
-    def _flatten(self) -> str:
+    def _flatten(self) -> Flatten:
         """Cancel this pair's orders and close its position; then stay frozen. What was done."""
         self.trading = False
         exchange, symbol = self.market.exchange, self.pair.symbol
@@ -268,7 +315,15 @@ class PairWorker:
         except Exception as error:  # report it; the pair stays frozen either way
             log.exception("pair_flatten_failed", pair=str(self.pair.key))
             self._on_health(self.pair, Health.DEGRADED, f"{FLATTEN_FAILED}: {error}", self.crashes)
-            return f"{FLATTEN_FAILED}: {type(error).__name__}: {error}"
+            return Flatten(f"{FLATTEN_FAILED}: {type(error).__name__}: {error}", flat=False)
         log.warning("pair_flattened", pair=str(self.pair.key), closed=str(size))
         closed = f"closing {abs(size)} {symbol}" if size != 0 else "no position"
-        return f"{len(orders)} orders cancelled, {closed}"
+        return Flatten(f"{len(orders)} orders cancelled, {closed}", flat=True)
+
+    def _is_flat(self) -> bool:
+        exchange, symbol = self.market.exchange, self.pair.symbol
+        try:
+            return exchange.position(symbol).size == 0 and not exchange.open_orders(symbol)
+        except Exception:  # the account cannot say now: not known to be flat
+            log.warning("pair_flat_unknown", pair=str(self.pair.key), exc_info=True)
+            return False

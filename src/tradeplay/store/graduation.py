@@ -71,6 +71,9 @@ class StoredPlacement:
     share: Decimal
     approved: bool = False
     updated_at: datetime
+    held_in: str | None = None
+    """The environment where the play could not be flattened when it last moved: it trades
+    in no stage until its pair there is flat (nothing is left behind that no engine manages)."""
 
     def __post_init__(self) -> None:
         require_utc(self.entered_at, f"placement of {self.play}: entered_at")
@@ -193,6 +196,7 @@ class GraduationRecords:
             "share": placement.share,
             "approved": placement.approved,
             "updated_at": placement.updated_at,
+            "held_in": placement.held_in,
         }
         with self._begin() as connection:
             upsert(connection, pipeline_placements, row, ("play",))
@@ -219,4 +223,5 @@ def _placement(row: Any) -> StoredPlacement:
         share=row.share,
         approved=row.approved,
         updated_at=row.updated_at,
+        held_in=row.held_in,
     )

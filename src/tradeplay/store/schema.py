@@ -226,6 +226,7 @@ pipeline_placements = Table(
     Column("share", ExactDecimal(), nullable=False),
     Column("approved", Boolean(), nullable=False),  # the operator's approval into live
     Column("updated_at", UtcDateTime(), nullable=False),
+    Column("held_in", String(ENV), nullable=True),  # a move waits for this environment's flat
 )
 
 stage_bars = Table(
