@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import numpy as np
@@ -84,6 +85,15 @@ def test_a_breach_is_named_in_the_reason_before_anything_else() -> None:
     assert evaluation.verdict is Verdict.DEMOTE
     assert evaluation.reason().startswith("max_drawdown_percent 2")
     assert "needs ≤ 10" in evaluation.reason()
+
+
+def test_only_the_time_the_play_traded_counts_as_days_in_the_stage() -> None:
+    """Eight days in the stage, four of them paused (or not running): four days of proof."""
+    idle = replace(record(WINNING, 8, GOOD_TRADES), traded_ms=4 * 24 * HOUR_MS)
+    evaluation = evaluate(idle, CRITERIA)
+    assert evaluation.metrics["days"] == 4
+    assert evaluation.verdict is Verdict.HOLD
+    assert {check.name for check in evaluation.failed} == {"days"}
 
 
 def test_at_the_top_stage_a_proven_play_is_held_not_promoted() -> None:

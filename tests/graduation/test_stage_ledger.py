@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import numpy as np
+import pytest
 
 from tests.reports.builders import T0_MS, fill
 from tradeplay.domain.values import Symbol
@@ -61,3 +62,37 @@ def test_equity_is_marked_at_each_close_from_the_capital() -> None:
     assert record.equity_ms.tolist() == [start_ms + i * MINUTE for i in range(4)]
     assert record.trade_pnls == ()
     assert record.as_of_ms == start_ms + 3 * MINUTE
+
+
+def test_its_days_are_the_bars_its_engine_ran_on() -> None:
+    """Four bars taken, the middle two while paused: two minutes traded; its equity still
+    counts every close (a paused play keeps its position)."""
+    record = record_of_stage(
+        "p",
+        Stage.DEMO,
+        symbol=Symbol("BTCUSDT"),
+        bars=bars_of([100.0, 104.0, 98.0, 101.0]),
+        bar_ms=MINUTE,
+        fills=[fill(1, "buy", "2", "100", fee="0.2", ms=0)],
+        capital=Decimal(1000),
+        entered_ms=T0_MS - 10 * MINUTE,  # entered, then the deployment was down ten minutes
+        traded=[True, False, False, True],
+    )
+    assert record.traded_ms == 2 * MINUTE
+    assert record.days == 2 * MINUTE / 86_400_000
+    assert record.equity.tolist() == [1000.0, 999.8, 1007.8, 995.8, 1001.8]
+
+
+def test_a_traded_flag_is_needed_for_every_bar() -> None:
+    with pytest.raises(ValueError, match="3 traded flags for 2 bars"):
+        record_of_stage(
+            "p",
+            Stage.DEMO,
+            symbol=Symbol("BTCUSDT"),
+            bars=bars_of([100.0, 101.0]),
+            bar_ms=MINUTE,
+            fills=[],
+            capital=Decimal(1000),
+            entered_ms=T0_MS,
+            traded=[True, True, False],
+        )

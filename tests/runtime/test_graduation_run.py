@@ -38,6 +38,7 @@ from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemCl
 from tradeplay.store import Database, DeploymentState, StoredPlacement, default_url
 
 MINUTE = 60_000
+DAY_MS = 86_400_000
 WINDOW_START = 5_620
 """Row of the replay's first bar in the shared minutes (early May 2025: BTC rises steadily)."""
 HISTORY = 400
@@ -197,6 +198,11 @@ def test_a_stage_paused_for_a_while_is_replayed_with_its_engine_idle_there(
         assert judged
         for decision in judged:
             assert str(decision.metrics["parity"]).startswith("parity holds"), decision
+            # Its days are the bars it traded up to the judgement, not the thirty paused.
+            as_of = int(decision.metrics["as_of_ms"])
+            ran = [bar for bar in tape if bar.traded and bar.row[0] + MINUTE <= as_of]
+            assert decision.metrics["days"] == pytest.approx(len(ran) * MINUTE / DAY_MS)
+        assert any(int(d.metrics["as_of_ms"]) > tape[40].row[0] for d in judged), "none after"
         check_audit(database, supervisor)
     finally:
         database.close()

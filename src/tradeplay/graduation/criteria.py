@@ -48,7 +48,9 @@ class Criteria(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     min_days: float = Field(default=0.0, ge=0)
-    """Time in the stage (for the backtest stage: the out-of-sample span)."""
+    """Time the play traded in the stage, in days of the bars its engine ran on: paused, or
+    waiting for its account to reconcile, or not running, it proves nothing (for the backtest
+    stage: the out-of-sample span)."""
     min_trades: int = Field(default=0, ge=0)
     min_return_percent: float | None = None
     min_sharpe: float | None = None

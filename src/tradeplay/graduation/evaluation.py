@@ -57,6 +57,17 @@ class StageRecord:
     """Mean slippage beyond the simulator's expectation, basis points (venue stages)."""
     fees_paid: Decimal | None = None
     fees_expected: Decimal | None = None
+    traded_ms: int | None = None
+    """The time the play traded in the stage: the length of the bars its engine ran on. Not
+    the bars it took paused by its operator or waiting for its account to reconcile, nor a
+    time its deployment was not running (its equity still moves meanwhile: a paused play keeps
+    its position). ``None``: the whole span, ``entered_ms`` to ``as_of_ms``."""
+
+    @property
+    def days(self) -> float:
+        """The days the play traded in the stage (see :attr:`traded_ms`)."""
+        span = self.as_of_ms - self.entered_ms if self.traded_ms is None else self.traded_ms
+        return span / DAY_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +163,7 @@ def _measure(record: StageRecord, criteria: Criteria) -> dict[str, Any]:
     wins = sum((p for p in record.trade_pnls if p > 0), Decimal(0))
     losses = -sum((p for p in record.trade_pnls if p < 0), Decimal(0))
     return {
-        "days": (record.as_of_ms - record.entered_ms) / DAY_MS,
+        "days": record.days,
         "trades": len(record.trade_pnls),
         "return_percent": (last / first - 1.0) * 100 if first > 0 else None,
         "sharpe": None if estimate is None else estimate.sharpe * math.sqrt(per_year),

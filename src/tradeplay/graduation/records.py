@@ -14,6 +14,7 @@ account, not to a play); fees are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -100,10 +101,15 @@ def record_of_stage(  # a stage's record is made of all of these
     fills: list[Fill],
     capital: Decimal,
     entered_ms: int,
+    traded: Sequence[bool] | None = None,
 ) -> StageRecord:
-    """The record of a running stage from the bars it traded (``(n, 6)``, oldest first) and
+    """The record of a running stage from the bars it took (``(n, 6)``, oldest first) and
     its fills: an equity point at the stage's start and at each bar's close, the position
-    booked as the exchange books it (:meth:`Position.apply_fill`), and its round trips."""
+    booked as the exchange books it (:meth:`Position.apply_fill`), and its round trips.
+    ``traded``: whether the play's engine ran on each bar (every bar when not given): its days
+    are the bars it traded (:attr:`StageRecord.traded_ms`)."""
+    if traded is not None and len(traded) != len(bars):
+        raise ValueError(f"{len(traded)} traded flags for {len(bars)} bars")
     ordered = sorted(fills, key=lambda fill: fill.time)
     position = Position(symbol=symbol)
     realized: dict[TradeId, Decimal] = {}
@@ -138,6 +144,7 @@ def record_of_stage(  # a stage's record is made of all of these
         equity_ms=np.asarray(times, np.int64),
         equity=np.asarray(equity, np.float64),
         trade_pnls=tuple(trade.net_pnl for trade in trades),
+        traded_ms=bar_ms * (len(bars) if traded is None else sum(1 for ran in traded if ran)),
     )
 
 

@@ -174,6 +174,7 @@ def stage_evidence(
         fills=fills,
         capital=capital,
         entered_ms=min(entered_ms, int(traded[0, 0])),
+        traded=tape.traded,
     )
     if not local_fills:  # the venue's costs against what the simulator expected
         paid = sum((f.fee for f in fills), Decimal(0))
