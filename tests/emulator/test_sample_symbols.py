@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tradeplay.domain.errors import UnknownInstrumentError
+from tradeplay.backtesting import load_market
+from tradeplay.data.sample import ensure_sample_market, generate_sample_market
+from tradeplay.data.store import CandleStore
+from tradeplay.domain.errors import DataNotFoundError, UnknownInstrumentError
 from tradeplay.domain.instruments_bybit import bybit_linear, bybit_linear_symbols
-from tradeplay.emulator.sources import sample_market
+from tradeplay.domain.timeframe import Timeframe
+from tradeplay.domain.values import Symbol
+from tradeplay.emulator.sources import market_from_store, sample_market
+from tradeplay.features.compute import bar_matrix
+from tradeplay.sim.funding import FundingBasis
+
+FIVE_MINUTES = Timeframe.parse("5m")
 
 
 def test_every_built_in_symbol_has_a_sample_on_its_tick_that_hangs_together() -> None:
@@ -41,3 +51,32 @@ def test_btcusdt_is_the_same_sample_alone_or_with_others() -> None:
 def test_a_symbol_without_a_definition_is_refused_by_name() -> None:
     with pytest.raises(UnknownInstrumentError, match="no built-in Bybit linear instrument 'PEPE"):
         sample_market(symbols=("PEPEUSDT",), days=1)
+
+
+def test_a_stored_market_is_replayed_as_the_backtester_reads_it(tmp_path: Path) -> None:
+    """The store's sample, 1-minute candles with their funding, replayed as 5-minute bars:
+    the bars a backtest of the same range gets, labelled as generated, with the stored rates."""
+    store = CandleStore(tmp_path)
+    ensure_sample_market(store)
+    start = int(generate_sample_market(minutes=1).candles.ts[0])
+    until = start + 86_400_000
+    market = market_from_store(
+        store, [Symbol("BTCUSDT")], FIVE_MINUTES, start_ms=start, until_ms=until
+    )
+    replayed = market.symbols["BTCUSDT"]
+    backtested = load_market(store, "BTCUSDT", FIVE_MINUTES, start, until)
+    assert np.array_equal(replayed.bars, bar_matrix(backtested.candles))
+    assert len(replayed.bars) == 288
+    assert market.label == (
+        "BTCUSDT sample/1m (GENERATED: generated sample market (seed 7) — not real prices)"
+    )
+    assert backtested.funding is not None
+    assert replayed.funding.basis is FundingBasis.HISTORY
+    assert replayed.funding.history == backtested.funding
+
+
+def test_a_symbol_missing_from_the_store_is_named_with_how_to_get_it(tmp_path: Path) -> None:
+    store = CandleStore(tmp_path)
+    ensure_sample_market(store)
+    with pytest.raises(DataNotFoundError, match="tradeplay data download ETHUSDT"):
+        market_from_store(store, [Symbol("BTCUSDT"), Symbol("ETHUSDT")], FIVE_MINUTES)

@@ -1,8 +1,8 @@
 """Where the replayed bars come from: the candle store (real before generated) or the sample.
 
-The store is searched as the backtester searches it (:func:`tradeplay.backtesting.
-choose_dataset`): real candles before generated ones, the asked-for timeframe before a smaller
-one that divides it (which is then resampled), then the longest. Stored funding rates of the
+The store is read as the backtester reads it (:func:`tradeplay.backtesting.load_market`): real
+candles before generated ones, the asked-for timeframe before a smaller one that divides it
+(which is then resampled), then the longest. Stored funding rates of the
 same exchange are replayed with them; without any, Bybit's baseline constant rate applies.
 """
 
@@ -14,7 +14,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tradeplay.backtesting import choose_dataset
+from tradeplay.backtesting import load_market
 from tradeplay.data.candles import Candles, FundingRates
 from tradeplay.data.resample import resample
 from tradeplay.data.sample import (
@@ -24,8 +24,8 @@ from tradeplay.data.sample import (
     generate_sample_market,
     sample_label,
 )
-from tradeplay.data.store import CandleStore, DatasetKey
-from tradeplay.domain.errors import DataNotFoundError, InputError
+from tradeplay.data.store import CandleStore
+from tradeplay.domain.errors import InputError
 from tradeplay.domain.instrument import Instrument
 from tradeplay.domain.instruments_bybit import bybit_linear
 from tradeplay.domain.timeframe import Timeframe
@@ -48,18 +48,14 @@ def market_from_store(
     funding: dict[Symbol, FundingRates] = {}
     sources = []
     for symbol in symbols:
-        dataset = choose_dataset(store, symbol, timeframe)
-        base = dataset.key.timeframe
-        assert base is not None  # choose_dataset picks candle datasets only
-        bars = resample(store.load_candles(dataset.key, start_ms, until_ms), base, timeframe)
-        if len(bars) == 0:
-            raise DataNotFoundError(f"{dataset.key}: no complete {timeframe} bar in that range")
-        candles[bybit_linear(symbol)] = bars
-        funding_key = DatasetKey(dataset.key.exchange, symbol, None)
-        if store.exists(funding_key):
-            funding[symbol] = store.load_funding(dataset.key.exchange, symbol, start_ms, until_ms)
+        stored = load_market(store, symbol, timeframe, start_ms, until_ms)
+        candles[bybit_linear(symbol)] = stored.candles
+        if stored.funding is not None:
+            funding[symbol] = stored.funding
+        dataset = stored.dataset
         label = "GENERATED" if dataset.generated else "real"
-        sources.append(f"{symbol} {dataset.key.exchange}/{base} ({label}: {dataset.source})")
+        where = f"{dataset.key.exchange}/{dataset.key.timeframe}"
+        sources.append(f"{symbol} {where} ({label}: {dataset.source})")
     return Market.from_candles(candles, timeframe, funding=funding, label="; ".join(sources))
 
 

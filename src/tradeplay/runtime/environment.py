@@ -105,7 +105,7 @@ class EnvironmentConnection:
             )
         return bars
 
-    def market(self, pair: Pair, history: NDArray[np.float64], run: str = "") -> Market:
+    def market(self, pair: Pair, history: NDArray[np.float64], run: str) -> Market:
         """The pair's account: the venue's, or a simulated one whose ids carry ``run`` (the
         runtime's run token: a restart starts it afresh)."""
         if not self.kind.local_fills:
