@@ -61,6 +61,7 @@ from tradeplay.store import (
     KeyRing,
     SecretCipher,
     StoredKey,
+    StoredPlacement,
     default_url,
 )
 from tradeplay.store import Deployment as StoredDeployment
@@ -505,6 +506,17 @@ def pipeline_move(
     try:
         pipeline = _pipeline(database, deployment, environ, clock)
         return pipeline.promote(play, reason) if up else pipeline.demote(play, reason)
+    finally:
+        database.close()
+
+
+def pipeline_release(
+    settings: Settings, clock: Clock, *, play: str, reason: str
+) -> StoredPlacement:
+    """The operator says ``play``'s pair where its move was held is flat: it trades again."""
+    database = open_state(settings)
+    try:
+        return _pipeline(database, None, {}, clock).operator_release(play, reason)
     finally:
         database.close()
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.emulator.conftest import wave_candles
 from tests.runtime.test_deploy_file import ENV, graduating
+from tradeplay.domain.errors import InputError
 from tradeplay.features.compute import bar_matrix
 from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.graduating import Graduation
@@ -159,3 +160,24 @@ def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
     stored = database.graduations.placement("ema")
     assert stored is not None
     assert (stored.stage, stored.held_in) == ("demo", None)
+
+
+def test_the_operator_releases_a_play_whose_held_pair_cannot_answer(
+    tmp_path: Path, database: Database
+) -> None:
+    """Its shadow environment gone, the held pair never answers flat; the operator says it is
+    (closed at the venue), and a running deployment starts the new stage without a flatten."""
+    hands = Hands(flattens=False)
+    graduation = held(tmp_path, database, hands)
+    with pytest.raises(InputError, match="say why with --reason"):
+        graduation.pipeline.operator_release("ema", " ")
+    released = graduation.pipeline.operator_release("ema", "closed by hand at the venue")
+    assert (released.stage, released.held_in) == ("demo", None)
+    graduation.follow()
+    assert hands.calls == [("allot", DEMO), ("activate", DEMO)]
+    assert graduation.parked(DEMO) is None
+    last = database.graduations.history("ema")[-1]
+    assert (last.verdict, last.from_stage, last.to_stage) == ("release", "demo", "demo")
+    assert last.reason == "operator: closed by hand at the venue (flat in shadow)"
+    with pytest.raises(InputError, match="ema is not held: it trades in demo already"):
+        graduation.pipeline.operator_release("ema", "again")

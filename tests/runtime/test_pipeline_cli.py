@@ -71,9 +71,22 @@ def test_status_promote_demote_and_history(home: Path) -> None:
         "  held: its pair in shadow could not be flattened when it moved; it trades nowhere "
         "until that pair is flat (`tradeplay panic shadow`, or close it at the venue)",
     ]
+    code, released = run("release", "ema", "--reason", "closed at the venue")
+    assert (code, released) == (
+        0,
+        "ema: released; it trades in demo from a running deployment's next bar\n",
+    )
+    code, status = run("status")
+    assert "held" not in status.splitlines()[1]
+    code, refused = run("release", "ema", "--reason", "again")
+    assert code == 2
+    assert "ema is not held: it trades in demo already" in refused
     code, history = run("history", "ema")
     assert code == 0
-    held, promoted = history.splitlines()
+    held, promoted, released = history.splitlines()
+    assert released.endswith(
+        "  release  demo → demo, share 100 %: operator: closed at the venue (flat in shadow)"
+    )
     assert held.endswith(
         "  hold  shadow → shadow, share 100 %: days 2 (needs ≥ 7); trades 4 (needs ≥ 10)"
     )

@@ -99,6 +99,21 @@ def pipeline_demote(
     _move(ctx, play, reason, deployment, up=False)
 
 
+@pipeline_app.command("release")
+@friendly
+def pipeline_release(
+    ctx: typer.Context,
+    play: Annotated[str, typer.Argument(help="The play's name.")],
+    reason: ReasonOpt,
+) -> None:
+    """Release a play held by a failed flatten: you say its pair there is flat."""
+    released = services.pipeline_release(settings_of(ctx), SystemClock(), play=play, reason=reason)
+    out.print(
+        f"{escape(play)}: released; it trades in {released.stage} from a running "
+        "deployment's next bar"
+    )
+
+
 @pipeline_app.command("backtest")
 @friendly
 def pipeline_backtest(

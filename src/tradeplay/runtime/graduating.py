@@ -25,7 +25,8 @@ When the flatten fails (the venue refused or did not answer) the move is **held*
 so (:attr:`StoredPlacement.held_in`): the play trades in no stage — across restarts too —
 until its pair where the flatten failed is flat. Each :meth:`Graduation.follow` asks that pair;
 once the operator flattened it (``tradeplay panic``, or at the venue), the move goes on by
-itself. An operator's move of a held play tries the flatten again first.
+itself. An operator's move of a held play tries the flatten again first; when that pair cannot
+answer (its environment is gone), the operator's ``tradeplay pipeline release`` says it is flat.
 
 Market time is the clock: a stage's days are the days of bars its play traded, so a replay
 faster than real time graduates as real time would.
@@ -363,6 +364,8 @@ class Graduation:
                 known.entered_at,
             ):
                 self._move(play, stored, f"moved to {stored.stage} outside the deployment")
+            elif known.held_in is not None and stored.held_in is None:
+                self._move(play, stored, f"released by the operator: on to {stored.stage}")
             elif stored.held_in is not None and self._hands.flat(PairKey(stored.held_in, play)):
                 self._move(play, stored, f"flat in {stored.held_in}: on to {stored.stage}")
 

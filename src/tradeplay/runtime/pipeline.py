@@ -38,6 +38,8 @@ from tradeplay.store.graduation import GraduationRecords
 __all__ = ["Pipeline", "PlayStanding"]
 
 OPERATOR = "operator"
+RELEASE = "release"
+"""The verdict of an operator's release of a held play (see :meth:`Pipeline.operator_release`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,30 @@ class Pipeline:
         released = replace(self.stored(play), held_in=None, updated_at=self._clock.now())
         self._records.place(released)
         return released
+
+    def operator_release(self, play: str, reason: str) -> StoredPlacement:
+        """The operator says ``play``'s pair where it was held is flat (closed at the venue,
+        say, or its environment is gone): it trades in its stage again. Stored as a decision
+        of theirs, with their reason."""
+        stored = self.stored(play)
+        _require_reason(RELEASE, play, reason)
+        if stored.held_in is None:
+            raise InputError(f"{play} is not held: it trades in {stored.stage} already")
+        now = self._clock.now()
+        self._records.record(
+            GraduationDecision(
+                play=play,
+                from_stage=stored.stage,
+                to_stage=stored.stage,
+                verdict=RELEASE,
+                decided_at=now,
+                metrics={"by": OPERATOR, "held_in": stored.held_in},
+                thresholds={},
+                reason=f"{OPERATOR}: {reason.strip()} (flat in {stored.held_in})",
+                share=stored.share,
+            )
+        )
+        return self.release(play)
 
     def find(self, play: str) -> StoredPlacement | None:
         """Where ``play`` stands, ``None`` if it is not on the ladder."""
@@ -249,7 +275,7 @@ class Pipeline:
         return stored
 
 
-def _require_reason(action: Action, play: str, reason: str) -> None:
+def _require_reason(action: str, play: str, reason: str) -> None:
     if not reason.strip():
         raise InputError(f"{action} {play}: say why with --reason")
 
