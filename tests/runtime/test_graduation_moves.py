@@ -29,7 +29,7 @@ class Hands:
 
     def __init__(self, *, flattens: bool) -> None:
         self.flattens = flattens
-        self.flat_now = False
+        self.flat_now = flattens
         self.calls: list[tuple[str, PairKey]] = []
 
     def park(self, key: PairKey, reason: str) -> Flatten:
@@ -83,7 +83,7 @@ def test_a_move_goes_on_once_the_old_stage_is_flat(tmp_path: Path, database: Dat
     graduation = running(tmp_path, database, hands)
     graduation.pipeline.promote("ema", "the operator's call")
     graduation.follow()
-    assert hands.calls == [("park", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
     assert graduation.parked(DEMO) is None
     assert graduation.parked(SHADOW) == "in the pipeline at demo, parked here"
     stored = database.graduations.placement("ema")
@@ -103,8 +103,9 @@ def test_a_failed_flatten_holds_the_move_and_asks_again_without_flattening_again
         "in the pipeline at demo, waiting for its pair in shadow to be flat"
     )
     assert graduation.parked(SHADOW) == (
-        "could not be flattened here when it moved to demo: flatten it "
-        "(`tradeplay panic shadow`, or at the venue) and the move goes on"
+        "not flat here when it moved to demo: the move goes on once it is (if its close "
+        "failed: close it at the venue, or `tradeplay panic shadow`, which halts every play "
+        "there)"
     )
     graduation.follow()
     graduation.follow()
@@ -124,14 +125,15 @@ def test_a_held_move_goes_on_by_itself_once_the_operator_flattened_the_old_pair(
         graduation = running(tmp_path, database, hands)
         assert graduation.parked(DEMO) is not None
         assert graduation.parked(SHADOW) is not None
-        graduation.follow()
-        assert hands.calls == [("flat?", SHADOW)]
+        graduation.follow()  # at start: flat everywhere but in its stage, tried again
+        assert hands.calls == [("park", SHADOW)]
         hands.calls.clear()
     hands.flat_now = hands.flattens = True  # the operator's panic closed the shadow position
     graduation.follow()
     assert hands.calls == [
         ("flat?", SHADOW),
         ("park", SHADOW),
+        ("flat?", SHADOW),
         ("allot", DEMO),
         ("activate", DEMO),
     ]
@@ -153,10 +155,10 @@ def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
     graduation.follow()  # still failing: still held, in its new stage
     assert hands.calls == [("park", SHADOW)]
     hands.calls.clear()
-    hands.flattens = True
+    hands.flat_now = hands.flattens = True
     graduation.pipeline.promote("ema", "forward again")
     graduation.follow()
-    assert hands.calls == [("park", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
     stored = database.graduations.placement("ema")
     assert stored is not None
     assert (stored.stage, stored.held_in) == ("demo", None)
@@ -181,3 +183,45 @@ def test_the_operator_releases_a_play_whose_held_pair_cannot_answer(
     assert last.reason == "operator: closed by hand at the venue (flat in shadow)"
     with pytest.raises(InputError, match="ema is not held: it trades in demo already"):
         graduation.pipeline.operator_release("ema", "again")
+
+
+def test_a_move_decided_while_nothing_ran_flattens_the_old_stage_at_start(
+    tmp_path: Path, database: Database
+) -> None:
+    """Promoted by the operator while the deployment was down (or the process died while it
+    flattened): at the next start nothing says shadow is flat, so it is parked flat first."""
+    graduation = running(tmp_path, database, Hands(flattens=True))
+    graduation.pipeline.promote("ema", "while it is down")  # no follow(): the process stops
+    hands = Hands(flattens=True)
+    restarted = running(tmp_path, database, hands)
+    assert restarted.parked(DEMO) == "in the pipeline at demo: starts once its other pairs are flat"
+    assert hands.calls == []
+    restarted.follow()  # the supervisor's start ends with it
+    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    assert restarted.parked(DEMO) is None
+
+
+def test_a_close_still_on_its_way_holds_the_move_until_the_pair_reads_flat(
+    tmp_path: Path, database: Database
+) -> None:
+    """The flatten sent its close (a paper account fills it at the next bar): the new stage
+    waits until the old pair reads flat, then starts without a second close."""
+    hands = Hands(flattens=True)
+    hands.flat_now = False
+    graduation = running(tmp_path, database, hands)
+    graduation.pipeline.promote("ema", "the operator's call")
+    graduation.follow()
+    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW)]
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    assert stored.held_in == "shadow"  # a restart now would wait too
+    hands.calls.clear()
+    hands.flat_now = True  # the next bar filled the close
+    graduation.follow()
+    assert hands.calls == [
+        ("flat?", SHADOW),
+        ("park", SHADOW),
+        ("flat?", SHADOW),
+        ("allot", DEMO),
+        ("activate", DEMO),
+    ]

@@ -27,12 +27,13 @@ from tradeplay.domain.order import Order
 from tradeplay.domain.timeframe import Timeframe
 from tradeplay.domain.values import Side
 from tradeplay.emulator import AccountSpec, Emulator, EmulatorOptions, EmulatorThread, Market
-from tradeplay.graduation import Placement, Stage, decide, evaluate
+from tradeplay.graduation import Ladder, Placement, Stage, decide, evaluate
 from tradeplay.notify import LocalBus
 from tradeplay.ports import Exchange
 from tradeplay.runtime.deployment import read_deployment
-from tradeplay.runtime.graduating import stage_evidence
+from tradeplay.runtime.graduating import MarketClock, stage_evidence
 from tradeplay.runtime.pairs import Pair, PairKey
+from tradeplay.runtime.pipeline import Pipeline
 from tradeplay.runtime.runner import Market as PairMarket
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, DeploymentState, StoredPlacement, default_url
@@ -208,6 +209,61 @@ def test_a_stage_paused_for_a_while_is_replayed_with_its_engine_idle_there(
         database.close()
 
 
+DEMO_TO_LIVE = """\
+schema_version: 1
+name: graduation
+environments:
+ACCOUNTS
+pipeline:
+  stages: [demo, live]
+  evaluate_every_minutes: 15
+  criteria:
+    demo: {min_days: 30}
+""".replace("ACCOUNTS\n", ACCOUNTS)
+"""Demo, then live: demo's position is the venue's, and outlives the process."""
+
+
+def test_a_move_decided_while_the_deployment_was_down_leaves_nothing_open(
+    tmp_path: Path, emulator: EmulatorThread
+) -> None:
+    """Holding a long in demo when it stopped, promoted into live by the operator while it was
+    down: the next start closes demo's position before live trades, one bar later (a market
+    order meets the next bar in the stepped emulator), and live then trades."""
+    supervisor, database, steps = started(tmp_path, emulator, DEMO_TO_LIVE)
+    bar = 0
+    try:
+        while demo_position(emulator) == 0 and bar < 200:
+            bar += 1
+            replay(emulator, supervisor, steps, range(bar, bar + 1))
+    finally:
+        supervisor.stop("down for the night")
+    assert demo_position(emulator) > 0, "the play holds nothing in demo: the test proves nothing"
+    ladder = Ladder(stages=(Stage.DEMO, Stage.LIVE))
+    try:
+        Pipeline(database.graduations, ladder, MarketClock()).promote("good", "proven enough")
+    finally:
+        database.close()
+
+    supervisor, database, steps = started(tmp_path, emulator, DEMO_TO_LIVE)
+    try:
+        placement = database.graduations.placement("good")
+        assert placement is not None
+        assert (placement.stage, placement.held_in) == ("live", "demo")  # its close is on its way
+        assert supervisor.graduation is not None
+        assert supervisor.graduation.parked(PairKey("live", "good")) is not None
+        replay(emulator, supervisor, steps, range(1, 3))  # bars counted from the restart
+        assert demo_position(emulator) == 0
+        placement = database.graduations.placement("good")
+        assert placement is not None
+        assert (placement.stage, placement.held_in) == ("live", None)
+        assert supervisor.graduation.parked(PairKey("live", "good")) is None
+        replay(emulator, supervisor, steps, range(3, 200))
+        assert live_position(emulator) > 0, "live never traded"
+    finally:
+        supervisor.stop("test over")
+        database.close()
+
+
 def check_outcome(database: Database) -> None:
     good = database.graduations.history("good")
     moves = [(d.from_stage, d.to_stage, d.verdict) for d in good if d.verdict != "hold"]
@@ -355,6 +411,11 @@ def test_a_live_breach_is_demoted_and_flattened_and_a_divergence_blocked(
 
 def demo_position(handle: EmulatorThread) -> Decimal:
     slot = handle.emulator.venue.books["demo-key"].slots["BTCUSDT"]
+    return handle.call(lambda: slot.sim.position("BTCUSDT").size)
+
+
+def live_position(handle: EmulatorThread) -> Decimal:
+    slot = handle.emulator.venue.books["live-key"].slots["BTCUSDT"]
     return handle.call(lambda: slot.sim.position("BTCUSDT").size)
 
 

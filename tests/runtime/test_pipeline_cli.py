@@ -49,7 +49,7 @@ def test_status_promote_demote_and_history(home: Path) -> None:
     code, status = run("status")
     assert code == 0, status
     lines = status.splitlines()
-    assert lines[0] == "ema  shadow  1.0 days  share 100 %"
+    assert lines[0] == "ema  shadow  entered 1.0 days ago  share 100 %"
     assert lines[1].endswith(" UTC: days 2 (needs ≥ 7); trades 4 (needs ≥ 10)")
     assert lines[2:] == [
         "    days 2 (needs ≥ 7)",
@@ -67,9 +67,9 @@ def test_status_promote_demote_and_history(home: Path) -> None:
     code, status = run("status")
     assert code == 0, status
     assert status.splitlines()[:2] == [
-        "ema  demo  0.0 days  share 100 %",
-        "  held: its pair in shadow could not be flattened when it moved; it trades nowhere "
-        "until that pair is flat (`tradeplay panic shadow`, or close it at the venue)",
+        "ema  demo  entered 0.0 days ago  share 100 %",
+        "  held: not flat in shadow when it moved; trades nowhere until it is (close it at the "
+        "venue, or `tradeplay panic shadow`: halts every play there)",
     ]
     code, released = run("release", "ema", "--reason", "closed at the venue")
     assert (code, released) == (

@@ -31,7 +31,8 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit
 @pipeline_app.command("status")
 @friendly
 def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> None:
-    """Every play: stage, days in it, capital share, and its last judgement's numbers."""
+    """Every play: stage, when it entered it, capital share, and its last judgement's numbers
+    (its days there count only the bars it traded)."""
     clock = SystemClock()
     found = services.pipeline_status(settings_of(ctx), deployment, os.environ, clock)
     if not found:
@@ -39,14 +40,14 @@ def pipeline_status(ctx: typer.Context, deployment: DeploymentOpt = None) -> Non
     for standing in found:
         place = standing.placement
         out.print(
-            f"[bold]{escape(place.play)}[/]  {place.stage}  {standing.days(clock.now()):.1f} days  "
-            f"share {_percent(place.share)}"
+            f"[bold]{escape(place.play)}[/]  {place.stage}  entered "
+            f"{standing.days(clock.now()):.1f} days ago  share {_percent(place.share)}"
         )
         if place.held_in is not None:
             out.print(
-                f"  [red]held[/]: its pair in {escape(place.held_in)} could not be flattened "
-                f"when it moved; it trades nowhere until that pair is flat (`tradeplay panic "
-                f"{escape(place.held_in)}`, or close it at the venue)"
+                f"  [red]held[/]: not flat in {escape(place.held_in)} when it moved; trades "
+                "nowhere until it is (close it at the venue, or `tradeplay panic "
+                f"{escape(place.held_in)}`: halts every play there)"
             )
         last = standing.last
         if last is None:

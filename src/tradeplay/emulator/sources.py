@@ -47,7 +47,8 @@ def market_from_store(
     candles: dict[Instrument, Candles] = {}
     funding: dict[Symbol, FundingRates] = {}
     sources = []
-    for symbol in symbols:
+    for name in symbols:
+        symbol = Symbol(name.upper())
         stored = load_market(store, symbol, timeframe, start_ms, until_ms)
         candles[bybit_linear(symbol)] = stored.candles
         if stored.funding is not None:

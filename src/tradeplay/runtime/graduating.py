@@ -21,12 +21,18 @@ decide and store the decision. A move is carried out here:
 2. its pair in the new stage's environment is given the stage's capital share and trades from
    the next bar, its tape starting with the bars it warmed up on.
 
-When the flatten fails (the venue refused or did not answer) the move is **held**, and stored
-so (:attr:`StoredPlacement.held_in`): the play trades in no stage — across restarts too —
-until its pair where the flatten failed is flat. Each :meth:`Graduation.follow` asks that pair;
-once the operator flattened it (``tradeplay panic``, or at the venue), the move goes on by
-itself. An operator's move of a held play tries the flatten again first; when that pair cannot
-answer (its environment is gone), the operator's ``tradeplay pipeline release`` says it is flat.
+Flat means the pair reads flat, not that its close was sent: until it does — a close on its way
+(a paper account fills it at the next bar), or a flatten that failed (the venue refused or did
+not answer) — the move is **held**, and stored so (:attr:`StoredPlacement.held_in`): the play
+trades in no stage, across restarts too. Each :meth:`Graduation.follow` asks that pair; once it
+reads flat (the operator closed it at the venue, say) the move goes on by itself. An operator's
+move of a held play tries the flatten again first; when that pair cannot answer (its
+environment is gone), the operator's ``tradeplay pipeline release`` says it is flat.
+
+At start nothing says where a play traded last — the operator may have moved it while the
+deployment was down, or a crash cut a move short — so a play already on the ladder trades in
+its stage only once the first :meth:`Graduation.follow` (at the end of the supervisor's start)
+parked its other pairs flat.
 
 Market time is the clock: a stage's days are the days of bars its play traded, so a replay
 faster than real time graduates as real time would.
@@ -232,39 +238,51 @@ class Graduation:
         self._judged_ms: dict[str, int] = {}
         self._traded_ms: dict[str, int] = {}
         """Per play, the close of the last bar its stage's pair took."""
+        self._started: set[PairKey] = set()
+        """The pairs this process started (warmed up)."""
+        self._settling: set[str] = set()
+        """Plays placed from the store at start: their stage trades once their other pairs are
+        flat (a move decided while nothing ran, or cut short by a crash, flattened nothing)."""
+        self._vouched: set[PairKey] = set()
+        """Pairs the operator released their play from (flat, in their word): not asked again
+        until the play moved."""
         self._lock = threading.Lock()
 
     # -- where each play trades ---------------------------------------------------------------
 
     def place(self) -> None:
-        """Note where each graduating play trades, before any pair starts: its stored stage,
-        or the ladder's first for a play new to it (it enters when its pair has warmed up, at
-        that market time; into a backtest stage at once)."""
+        """Note where each graduating play trades, before any pair starts: the ladder's first
+        stage for a play new to it (it enters when its pair has warmed up, at that market time;
+        into a backtest stage at once); a play already on it trades in its stored stage once
+        :meth:`follow` found its other pairs flat."""
         first = self.ladder.stages[0]
         for play in self._plays:
             stored = self.pipeline.find(play)
             if stored is None and first is Stage.BACKTEST:
                 stored = self.pipeline.enter(play, first)
-            stage = first if stored is None else Stage(stored.stage)
-            held = stored is not None and stored.held_in is not None
-            self._active[play] = (None if held else self._key(play, stage), stored)
+            if stored is None:  # new to the ladder: nothing of it is open anywhere
+                self._active[play] = (self._key(play, first), None)
+            else:
+                self._active[play] = (None, stored)
+                self._settling.add(play)
 
     def parked(self, key: PairKey) -> str | None:
         """Why ``key`` does not trade (``None``: it does, or it is not a graduating pair)."""
-        if key not in self.pairs:
-            return None
-        active, stored = self._active[key.play]
-        if active == key:
+        active, stored = self._active.get(key.play, (None, None))
+        if key not in self.pairs or active == key:
             return None
         stage = self.ladder.stages[0] if stored is None else stored.stage
-        if stored is not None and stored.held_in == key.environment:
+        held = None if stored is None else stored.held_in
+        if held == key.environment:
             return (
-                f"could not be flattened here when it moved to {stage}: flatten it "
-                f"(`tradeplay panic {key.environment}`, or at the venue) and the move goes on"
+                f"not flat here when it moved to {stage}: the move goes on once it is (if its "
+                "close failed: close it at the venue, or `tradeplay panic "
+                f"{key.environment}`, which halts every play there)"
             )
-        if stored is not None and stored.held_in is not None:
-            held = stored.held_in
+        if held is not None:
             return f"in the pipeline at {stage}, waiting for its pair in {held} to be flat"
+        if key.play in self._settling:
+            return f"in the pipeline at {stage}: starts once its other pairs are flat"
         if stage == Stage.BACKTEST:
             return "in the pipeline at backtest: judge it with `tradeplay pipeline backtest`"
         return f"in the pipeline at {stage}, parked here"
@@ -288,11 +306,12 @@ class Graduation:
         if key not in self.pairs:
             return
         self._recent[key].extend(history)
+        self._started.add(key)
+        bar_ms = self.pairs[key].play.play.timeframe.ms
+        self.clock.ms = max(self.clock.ms, int(history[-1, 0]) + bar_ms)
         active, stored = self._active[key.play]
         if active != key:
             return
-        bar_ms = self.pairs[key].play.play.timeframe.ms
-        self.clock.ms = max(self.clock.ms, int(history[-1, 0]) + bar_ms)
         if stored is None:
             stored = self.pipeline.enter(key.play, self.ladder.stages[0])
             self._active[key.play] = (key, stored)
@@ -358,13 +377,17 @@ class Graduation:
             stored = self.pipeline.find(play)
             if stored is None or known is None:
                 continue
-            if (stored.stage, stored.share, stored.entered_at) != (
+            if play in self._settling:
+                self._settling.discard(play)
+                self._move(play, stored, f"started: on to {stored.stage} once flat elsewhere")
+            elif (stored.stage, stored.share, stored.entered_at) != (
                 known.stage,
                 known.share,
                 known.entered_at,
             ):
                 self._move(play, stored, f"moved to {stored.stage} outside the deployment")
             elif known.held_in is not None and stored.held_in is None:
+                self._vouched.add(PairKey(known.held_in, play))
                 self._move(play, stored, f"released by the operator: on to {stored.stage}")
             elif stored.held_in is not None and self._hands.flat(PairKey(stored.held_in, play)):
                 self._move(play, stored, f"flat in {stored.held_in}: on to {stored.stage}")
@@ -409,23 +432,22 @@ class Graduation:
         self._move(decision.play, self.pipeline.stored(decision.play), reason)
 
     def _move(self, play: str, stored: StoredPlacement, reason: str) -> None:
-        """``play`` now trades as ``stored`` says: flat where it was, then in its stage."""
-        old, _ = self._active[play]
+        """``play`` now trades as ``stored`` says: flat everywhere else first (its other
+        pairs parked), then in its stage. A pair not flat holds the move (see module doc)."""
         new = self._key(play, Stage(stored.stage))
-        if old is None and stored.held_in is not None:  # held: that pair is the one to flatten
-            old = PairKey(stored.held_in, play)
-        if old is not None:
-            left = self._hands.park(old, reason)
-            log.warning("pipeline_left", pair=str(old), done=left.done)
-            if not left.flat:  # nothing may be left behind: held until that pair is flat
-                log.error("pipeline_move_held", play=play, pair=str(old), done=left.done)
-                if stored.held_in != old.environment:
-                    stored = self.pipeline.hold(play, old.environment)
-                with self._lock:
-                    self._active[play] = (None, stored)
+        for key in self._leaving(play, new, stored):
+            left = self._hands.park(key, reason)
+            log.warning("pipeline_left", pair=str(key), done=left.done)
+            if not (left.flat and self._hands.flat(key)):  # a close on its way is not flat yet
+                self._hold(play, stored, key, left)
                 return
-            if stored.held_in is not None:
-                stored = self.pipeline.release(play)
+        if stored.held_in is not None:
+            released = self.pipeline.release(play)
+            if (released.stage, released.entered_at) != (stored.stage, stored.entered_at):
+                self._move(play, released, reason)  # moved again meanwhile: carry that out
+                return
+            stored = released
+        self._vouched.difference_update([k for k in self._vouched if k.play == play])
         if new is not None:
             self._hands.allot(new, self.pairs[new].capital * stored.share)
         with self._lock:  # no bar reaches the new pair between its tape's warm-up and its resume
@@ -434,6 +456,30 @@ class Graduation:
             if new is not None:
                 self._begin_tape(new)
                 self._hands.activate(new, reason)
+
+    def _leaving(self, play: str, new: PairKey | None, stored: StoredPlacement) -> list[PairKey]:
+        """The pairs of ``play`` to park flat before ``new`` trades: the one trading (a new
+        share of the capital starts flat too), the one held (even when it is ``new``: a stage
+        starts flat), and every other one this process started — after a restart nothing says
+        where the play traded last, and parking a flat pair again costs nothing. A pair the
+        operator vouched for is not asked."""
+        active, _ = self._active[play]
+        held = None if stored.held_in is None else PairKey(stored.held_in, play)
+        started = sorted(k for k in self._started if k.play == play)
+        keys = dict.fromkeys(k for k in (active, held, *started) if k is not None)
+        return [k for k in keys if (k != new or k in (active, held)) and k not in self._vouched]
+
+    def _hold(self, play: str, stored: StoredPlacement, key: PairKey, left: Flatten) -> None:
+        """``key`` is not flat: ``play`` trades nowhere until it is (stored: a restart keeps
+        waiting). A close still on its way is the usual case; a failed flatten the operator's."""
+        if left.flat:
+            log.info("pipeline_move_waits", play=play, pair=str(key), done=left.done)
+        else:
+            log.error("pipeline_move_held", play=play, pair=str(key), done=left.done)
+        if stored.held_in != key.environment:
+            stored = self.pipeline.hold(play, key.environment)
+        with self._lock:
+            self._active[play] = (None, stored)
 
 
 def _row(row: NDArray[np.float64]) -> tuple[float, float, float, float, float, float]:

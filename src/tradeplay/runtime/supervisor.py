@@ -37,6 +37,7 @@ import gc
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -71,6 +72,7 @@ log = structlog.get_logger(__name__)
 
 _S = DeploymentState
 _FLATTEN_WAIT_S = 30.0
+_FLAT_WAIT_S = 2.0
 """How long a pipeline move waits for a pair's orders to be cancelled and its close sent."""
 
 
@@ -131,6 +133,8 @@ class Supervisor:
         self.market_data = MarketData(on_health=self._stream_health)
         """The bars every environment reads, shared where the source is the same."""
         self.guards: dict[PairKey, EnvironmentGuard] = {}
+        self._flat_asked: dict[PairKey, Future[bool]] = {}
+        """A held move's question to a pair not answered yet (see :meth:`flat`)."""
         self.graduation: Graduation | None = None
         """The pipeline of the plays that graduate (``environments: pipeline``), if any."""
         if any(deployment.graduates(spec) for spec in deployment.model.plays):
@@ -159,6 +163,11 @@ class Supervisor:
                 self.book.seed(name, stored_risk_state(self.records, name))
         self.watch_equity()  # the limits measure from here, before any bar is traded
         self.apply_panics()  # asked for while nothing ran: before the pairs can trade
+        if self.graduation is not None:
+            try:  # each graduating play trades in its stage once flat everywhere else
+                self.graduation.follow()
+            except TradeplayError:
+                log.exception("pipeline_start_failed")
 
     def _start_environment(self, name: str, pairs: list[Pair]) -> None:
         halted = {pair.key for pair in pairs if self.lifecycle.state(pair) is _S.EMERGENCY}
@@ -467,21 +476,42 @@ class Supervisor:
     def park(self, key: PairKey, reason: str) -> Flatten:
         worker = self.workers.get(key)
         if worker is None:
-            return Flatten("not running: nothing could be flattened", flat=False)
-        done = flatten_outcome(worker.panic(), _FLATTEN_WAIT_S)
-        worker.pause()
-        if self.lifecycle.move(worker.pair, _S.PAUSED, reason):
-            self.lifecycle.publish(notify.DeploymentPaused, worker.pair, reason=reason)
+            done = Flatten("not running: nothing could be flattened", flat=False)
+        else:
+            done = flatten_outcome(worker.panic(), _FLATTEN_WAIT_S)
+            worker.pause()
+            if self.lifecycle.move(worker.pair, _S.PAUSED, reason):
+                self.lifecycle.publish(notify.DeploymentPaused, worker.pair, reason=reason)
+        if not done.flat:  # the operator has to know: a move waits for this pair
+            self.bus.publish(
+                notify.HealthChanged(
+                    environment=key.environment,
+                    time=self.clock.now(),
+                    component=str(key),
+                    health=Health.DEGRADED,
+                    detail=f"pipeline move held, not flattened: {done}",
+                )
+            )
         return done
 
     def flat(self, key: PairKey) -> bool:
+        """Asked at every poll while a move is held: a worker that does not answer within
+        ``_FLAT_WAIT_S`` is not flat yet, and is asked no more until it answers."""
         worker = self.workers.get(key)
         if worker is None:
             return False
+        asked = self._flat_asked.get(key)
+        if asked is None:
+            asked = self._flat_asked[key] = worker.flat()
         try:
-            return worker.flat().result(timeout=_FLATTEN_WAIT_S)
+            answer = asked.result(timeout=_FLAT_WAIT_S)
         except FutureTimeout:
             return False
+        except Exception:  # it could not tell: not known to be flat
+            log.warning("pair_flat_unknown", pair=str(key), exc_info=True)
+            answer = False
+        del self._flat_asked[key]
+        return answer
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
         if key in self.workers:  # running: its guard and its account are there

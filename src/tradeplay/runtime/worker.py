@@ -84,14 +84,27 @@ def flatten_outcome(panic: Future[Flatten], timeout_s: float) -> Flatten:
         return panic.result(timeout=timeout_s)
     except FutureTimeout:
         return Flatten(f"did not answer within {timeout_s:g} s", flat=False)
+    except Exception as error:  # the pair's own failure: this pair only
+        return Flatten(f"{FLATTEN_FAILED}: {type(error).__name__}: {error}", flat=False)
 
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    """Something the pair's own thread does between two bars, its result told through ``done``."""
+    """Something the pair's own thread does between two bars, its result told through ``done``
+    (``stopped``: the answer when the worker stops before it got to it)."""
 
     run: Callable[[], Any]
     done: Future[Any]
+    stopped: object
+
+    def answer(self) -> None:
+        try:
+            result = self.run()
+        except Exception as error:  # told to the asker; the pair's thread goes on
+            log.exception("pair_request_failed")
+            self.done.set_exception(error)
+        else:
+            self.done.set_result(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +186,7 @@ class PairWorker:
     def _ask(self, run: Callable[[], Any], stopped: object) -> Future[Any]:
         done: Future[Any] = Future()
         if self._thread.is_alive():
-            self._inbox.put(_Request(run, done))
+            self._inbox.put(_Request(run, done, stopped))
         else:
             done.set_result(stopped)
         return done
@@ -205,10 +218,11 @@ class PairWorker:
         while True:
             item = self._inbox.get()
             if isinstance(item, _Request):
-                item.done.set_result(item.run())  # each request answers for its own failures
+                item.answer()
                 continue
             if isinstance(item, str):
                 if item == _STOP:
+                    self._unanswered()
                     return
                 if item == _AFRESH:
                     self.rebuild()
@@ -220,6 +234,16 @@ class PairWorker:
             self.last_close = Decimal(str(item[4]))
             if not self.broken:  # halted: the operator's resume rebuilds it from the bars seen
                 self._step(item)
+
+    def _unanswered(self) -> None:
+        """Stopping: whoever still waits for a request is answered as a stopped worker would."""
+        while True:
+            try:
+                item = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if isinstance(item, _Request):
+                item.done.set_result(item.stopped)
 
     def _step(self, row: NDArray[np.float64]) -> None:
         runner = self.runner
