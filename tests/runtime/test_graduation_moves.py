@@ -17,6 +17,7 @@ from tradeplay.features.compute import bar_matrix
 from tradeplay.runtime.deployment import read_deployment
 from tradeplay.runtime.graduating import Graduation
 from tradeplay.runtime.pairs import PairKey, pairs_of
+from tradeplay.runtime.runner import BarStep
 from tradeplay.runtime.worker import Flatten
 from tradeplay.store import Database, default_url
 
@@ -24,8 +25,8 @@ SHADOW, DEMO = PairKey("shadow", "ema"), PairKey("demo", "ema")
 
 
 class Hands:
-    """The supervisor's side, recorded: its flatten ends as ``flattens`` says, and its pairs
-    are flat when asked as ``flat_now`` says."""
+    """The supervisor's side, recorded: the shadow pair's flatten ends as ``flattens`` says and
+    it reads flat as ``flat_now`` says; every other pair flattens and reads flat."""
 
     def __init__(self, *, flattens: bool) -> None:
         self.flattens = flattens
@@ -34,13 +35,13 @@ class Hands:
 
     def park(self, key: PairKey, reason: str) -> Flatten:
         self.calls.append(("park", key))
-        if self.flattens:
+        if self.flattens or key != SHADOW:
             return Flatten("1 orders cancelled, closing 0.1 BTCUSDT", flat=True)
         return Flatten("flatten failed: the venue refused", flat=False)
 
     def flat(self, key: PairKey) -> bool:
         self.calls.append(("flat?", key))
-        return self.flat_now
+        return self.flat_now or key != SHADOW
 
     def allot(self, key: PairKey, capital: Decimal) -> None:
         self.calls.append(("allot", key))
@@ -71,6 +72,7 @@ def running(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
 def held(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
     """A play promoted from shadow to demo whose flatten in shadow failed."""
     graduation = running(tmp_path, database, hands)
+    graduation.clock.ms += 3_600_000  # an hour of bars later
     graduation.pipeline.promote("ema", "the operator's call")
     graduation.follow()
     assert hands.calls == [("park", SHADOW)]  # the demo pair is not started
@@ -191,13 +193,21 @@ def test_a_move_decided_while_nothing_ran_flattens_the_old_stage_at_start(
     """Promoted by the operator while the deployment was down (or the process died while it
     flattened): at the next start nothing says shadow is flat, so it is parked flat first."""
     graduation = running(tmp_path, database, Hands(flattens=True))
+    graduation.clock.ms += 3_600_000  # an hour of bars later
     graduation.pipeline.promote("ema", "while it is down")  # no follow(): the process stops
     hands = Hands(flattens=True)
     restarted = running(tmp_path, database, hands)
     assert restarted.parked(DEMO) == "in the pipeline at demo: starts once its other pairs are flat"
     assert hands.calls == []
     restarted.follow()  # the supervisor's start ends with it
-    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+    assert hands.calls == [
+        ("park", SHADOW),
+        ("flat?", SHADOW),
+        ("park", DEMO),  # its stage never traded: it starts flat too
+        ("flat?", DEMO),
+        ("allot", DEMO),
+        ("activate", DEMO),
+    ]
     assert restarted.parked(DEMO) is None
 
 
@@ -225,3 +235,31 @@ def test_a_close_still_on_its_way_holds_the_move_until_the_pair_reads_flat(
         ("allot", DEMO),
         ("activate", DEMO),
     ]
+
+
+def test_a_restart_inside_a_stage_leaves_its_pair_trading_what_it_holds(
+    tmp_path: Path, database: Database
+) -> None:
+    """Demo traded (its tape has bars) when the process stopped: at the next start only the
+    other pairs are parked flat; demo's own position is its engine's to manage."""
+    graduation = running(tmp_path, database, Hands(flattens=True))
+    graduation.clock.ms += 3_600_000
+    graduation.pipeline.promote("ema", "the operator's call")
+    graduation.follow()
+    step = bar_matrix(wave_candles(301))[-1]
+    graduation.stepped(DEMO, BarStep(300, int(step[0]), step, {}, True, 0, 0, 0))
+    hands = Hands(flattens=True)
+    restarted = running(tmp_path, database, hands)
+    restarted.follow()
+    assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
+
+
+def test_an_operator_release_outlives_a_restart(tmp_path: Path, database: Database) -> None:
+    hands = Hands(flattens=False)
+    graduation = held(tmp_path, database, hands)
+    graduation.pipeline.operator_release("ema", "closed by hand at the venue")
+    hands = Hands(flattens=False)  # shadow still cannot answer
+    restarted = running(tmp_path, database, hands)
+    restarted.follow()
+    assert ("park", SHADOW) not in hands.calls
+    assert hands.calls[-1] == ("activate", DEMO)

@@ -62,7 +62,8 @@ def test_status_promote_demote_and_history(home: Path) -> None:
     code, moved = run("promote", "ema", "--reason", "seen enough")
     assert (code, moved) == (0, "ema: shadow → demo, share 100 %\n")
     database = Database.open(default_url(home))
-    Pipeline(database.graduations, Ladder(), clock).hold("ema", "shadow")  # its flatten failed
+    pipeline = Pipeline(database.graduations, Ladder(), clock)
+    pipeline.hold("ema", "shadow", pipeline.stored("ema"))  # its flatten failed
     database.close()
     code, status = run("status")
     assert code == 0, status

@@ -115,3 +115,20 @@ def test_a_stage_bar_seen_twice_is_kept_once_and_a_window_ends_where_asked(
     assert database.graduations.bars("ema", at(1)) == []  # another stage's tape
     assert database.graduations.has_bars("ema", entered)
     assert not database.graduations.has_bars("ema", at(1))
+
+
+def test_a_hold_is_stored_only_on_the_placement_it_was_meant_for(database: Database) -> None:
+    """The runtime holds the move it carried out; a move stored meanwhile (the operator's
+    command, from another process) is not overwritten."""
+    shadow = StoredPlacement(
+        play="trend", stage="shadow", entered_at=at(0), share=Decimal(1), updated_at=at(0)
+    )
+    database.graduations.place(shadow)
+    assert database.graduations.set_held("trend", at(0), "shadow", at(60))
+    assert database.graduations.placement("trend") == replace(
+        shadow, held_in="shadow", updated_at=at(60)
+    )
+    demo = replace(shadow, stage="demo", entered_at=at(120), updated_at=at(120), held_in=None)
+    database.graduations.place(demo)
+    assert not database.graduations.set_held("trend", at(0), None, at(180))  # too late
+    assert database.graduations.placement("trend") == demo

@@ -63,7 +63,7 @@ from tradeplay.runtime.deployment import Deployment
 from tradeplay.runtime.deployment_checks import play_name
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.paper import with_margin_tiers
-from tradeplay.runtime.pipeline import Pipeline
+from tradeplay.runtime.pipeline import RELEASE, Pipeline
 from tradeplay.runtime.preflight import warm_up_bars
 from tradeplay.runtime.recovery import RECOVERY_PREFIX
 from tradeplay.runtime.runner import BarStep
@@ -238,8 +238,6 @@ class Graduation:
         self._judged_ms: dict[str, int] = {}
         self._traded_ms: dict[str, int] = {}
         """Per play, the close of the last bar its stage's pair took."""
-        self._started: set[PairKey] = set()
-        """The pairs this process started (warmed up)."""
         self._settling: set[str] = set()
         """Plays placed from the store at start: their stage trades once their other pairs are
         flat (a move decided while nothing ran, or cut short by a crash, flattened nothing)."""
@@ -265,6 +263,7 @@ class Graduation:
             else:
                 self._active[play] = (None, stored)
                 self._settling.add(play)
+                self._vouched.update(self._released(play, stored))
 
     def parked(self, key: PairKey) -> str | None:
         """Why ``key`` does not trade (``None``: it does, or it is not a graduating pair)."""
@@ -306,7 +305,6 @@ class Graduation:
         if key not in self.pairs:
             return
         self._recent[key].extend(history)
-        self._started.add(key)
         bar_ms = self.pairs[key].play.play.timeframe.ms
         self.clock.ms = max(self.clock.ms, int(history[-1, 0]) + bar_ms)
         active, stored = self._active[key.play]
@@ -377,9 +375,9 @@ class Graduation:
             stored = self.pipeline.find(play)
             if stored is None or known is None:
                 continue
-            if play in self._settling:
-                self._settling.discard(play)
+            if play in self._settling:  # settled once the move went through or was held
                 self._move(play, stored, f"started: on to {stored.stage} once flat elsewhere")
+                self._settling.discard(play)
             elif (stored.stage, stored.share, stored.entered_at) != (
                 known.stage,
                 known.share,
@@ -439,12 +437,12 @@ class Graduation:
             left = self._hands.park(key, reason)
             log.warning("pipeline_left", pair=str(key), done=left.done)
             if not (left.flat and self._hands.flat(key)):  # a close on its way is not flat yet
-                self._hold(play, stored, key, left)
+                self._hold(play, stored, key, left, reason)
                 return
         if stored.held_in is not None:
-            released = self.pipeline.release(play)
-            if (released.stage, released.entered_at) != (stored.stage, stored.entered_at):
-                self._move(play, released, reason)  # moved again meanwhile: carry that out
+            released = self.pipeline.release(play, stored)
+            if _moved(stored, released):  # moved again meanwhile: carry that out instead
+                self._move(play, released, reason)
                 return
             stored = released
         self._vouched.difference_update([k for k in self._vouched if k.play == play])
@@ -460,16 +458,26 @@ class Graduation:
     def _leaving(self, play: str, new: PairKey | None, stored: StoredPlacement) -> list[PairKey]:
         """The pairs of ``play`` to park flat before ``new`` trades: the one trading (a new
         share of the capital starts flat too), the one held (even when it is ``new``: a stage
-        starts flat), and every other one this process started — after a restart nothing says
-        where the play traded last, and parking a flat pair again costs nothing. A pair the
-        operator vouched for is not asked."""
+        starts flat), and every other one — after a restart nothing says where the play traded
+        last, and parking a flat pair again costs nothing; one that is not running holds the
+        move unless its account was a simulated one (gone with it). At start ``new`` too when
+        its stage has no tape yet (a move or a new share stored just before a crash). A pair
+        the operator vouched for is not asked."""
         active, _ = self._active[play]
         held = None if stored.held_in is None else PairKey(stored.held_in, play)
-        started = sorted(k for k in self._started if k.play == play)
-        keys = dict.fromkeys(k for k in (active, held, *started) if k is not None)
-        return [k for k in keys if (k != new or k in (active, held)) and k not in self._vouched]
+        # A stage (or share) with no tape yet never traded: its pair starts flat too.
+        fresh = play in self._settling and not self._records.graduations.has_bars(
+            play, stored.entered_at
+        )
+        every = sorted((k for k in self.pairs if k.play == play), key=lambda k: (k == new, k))
+        keys = dict.fromkeys(k for k in (active, held, *every) if k is not None)
+        return [
+            k for k in keys if (k != new or fresh or k in (active, held)) and k not in self._vouched
+        ]
 
-    def _hold(self, play: str, stored: StoredPlacement, key: PairKey, left: Flatten) -> None:
+    def _hold(
+        self, play: str, stored: StoredPlacement, key: PairKey, left: Flatten, reason: str
+    ) -> None:
         """``key`` is not flat: ``play`` trades nowhere until it is (stored: a restart keeps
         waiting). A close still on its way is the usual case; a failed flatten the operator's."""
         if left.flat:
@@ -477,9 +485,26 @@ class Graduation:
         else:
             log.error("pipeline_move_held", play=play, pair=str(key), done=left.done)
         if stored.held_in != key.environment:
-            stored = self.pipeline.hold(play, key.environment)
+            now = self.pipeline.hold(play, key.environment, stored)
+            if _moved(stored, now):  # moved again meanwhile: carry that out instead
+                self._move(play, now, reason)
+                return
+            stored = now
         with self._lock:
             self._active[play] = (None, stored)
+
+    def _released(self, play: str, stored: StoredPlacement) -> set[PairKey]:
+        """The pairs the operator released ``play`` from since it entered its stage."""
+        return {
+            PairKey(str(d.metrics["held_in"]), play)
+            for d in self._records.graduations.history(play)
+            if d.verdict == RELEASE and d.decided_at >= stored.entered_at
+        }
+
+
+def _moved(before: StoredPlacement, now: StoredPlacement) -> bool:
+    """Whether ``now`` is another move than ``before`` (another stage, share or entry)."""
+    return (now.stage, now.share, now.entered_at) != (before.stage, before.share, before.entered_at)
 
 
 def _row(row: NDArray[np.float64]) -> tuple[float, float, float, float, float, float]:

@@ -13,7 +13,7 @@ was — is the runtime's part; the pipeline says what to do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -91,18 +91,18 @@ class Pipeline:
     def placement(self, play: str) -> Placement:
         return _placement(self.stored(play))
 
-    def hold(self, play: str, environment: str) -> StoredPlacement:
-        """``play`` could not be flattened in ``environment`` when it moved: it trades in no
-        stage until its pair there is flat (stored, so a restart keeps it waiting)."""
-        held = replace(self.stored(play), held_in=environment, updated_at=self._clock.now())
-        self._records.place(held)
-        return held
+    def hold(self, play: str, environment: str, placement: StoredPlacement) -> StoredPlacement:
+        """``play``, moving into ``placement``, is not flat in ``environment``: it trades in no
+        stage until its pair there is (stored, so a restart keeps it waiting). Where it stands
+        now: ``placement`` held, or a newer move stored meanwhile, which is left as it is."""
+        self._records.set_held(play, placement.entered_at, environment, self._clock.now())
+        return self.stored(play)
 
-    def release(self, play: str) -> StoredPlacement:
-        """``play``'s pair where it was held is flat: it trades in its stage again."""
-        released = replace(self.stored(play), held_in=None, updated_at=self._clock.now())
-        self._records.place(released)
-        return released
+    def release(self, play: str, placement: StoredPlacement) -> StoredPlacement:
+        """``play``'s pair where ``placement`` was held is flat: it trades in its stage again.
+        Where it stands now (a newer move stored meanwhile is left as it is)."""
+        self._records.set_held(play, placement.entered_at, None, self._clock.now())
+        return self.stored(play)
 
     def operator_release(self, play: str, reason: str) -> StoredPlacement:
         """The operator says ``play``'s pair where it was held is flat (closed at the venue,
@@ -126,7 +126,7 @@ class Pipeline:
                 share=stored.share,
             )
         )
-        return self.release(play)
+        return self.release(play, stored)
 
     def find(self, play: str) -> StoredPlacement | None:
         """Where ``play`` stands, ``None`` if it is not on the ladder."""

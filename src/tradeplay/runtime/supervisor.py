@@ -475,7 +475,10 @@ class Supervisor:
 
     def park(self, key: PairKey, reason: str) -> Flatten:
         worker = self.workers.get(key)
-        if worker is None:
+        self._flat_asked.pop(key, None)  # an answer from before this flatten is stale
+        if worker is None and self._simulated(key):
+            done = Flatten("not running: its simulated account went with it", flat=True)
+        elif worker is None:
             done = Flatten("not running: nothing could be flattened", flat=False)
         else:
             done = flatten_outcome(worker.panic(), _FLATTEN_WAIT_S)
@@ -499,7 +502,7 @@ class Supervisor:
         ``_FLAT_WAIT_S`` is not flat yet, and is asked no more until it answers."""
         worker = self.workers.get(key)
         if worker is None:
-            return False
+            return self._simulated(key)
         asked = self._flat_asked.get(key)
         if asked is None:
             asked = self._flat_asked[key] = worker.flat()
@@ -517,7 +520,13 @@ class Supervisor:
         if key in self.workers:  # running: its guard and its account are there
             self.guards[key].allot(capital)
 
+    def _simulated(self, key: PairKey) -> bool:
+        """Whether ``key``'s account is a simulated one, which lives only with its worker."""
+        environment = self.deployment.model.environments.get(key.environment)
+        return environment is not None and environment.kind.local_fills
+
     def activate(self, key: PairKey, reason: str) -> None:
+        self._flat_asked.pop(key, None)
         worker = self.workers.get(key)
         if worker is None:
             log.error("pipeline_pair_not_running", pair=str(key))

@@ -159,6 +159,9 @@ class PairWorker:
         self._panics = 0
         self.last_close: Decimal | None = None
         self.runner: PlayRunner | None = None
+        self._closing = threading.Lock()
+        self._closed = False
+        """Set when the thread ends: later requests are answered at once."""
         self._thread = threading.Thread(target=self._run, name=f"pair-{pair.key}", daemon=True)
 
     # -- from any thread ---------------------------------------------------------------------
@@ -185,10 +188,11 @@ class PairWorker:
 
     def _ask(self, run: Callable[[], Any], stopped: object) -> Future[Any]:
         done: Future[Any] = Future()
-        if self._thread.is_alive():
-            self._inbox.put(_Request(run, done, stopped))
-        else:
-            done.set_result(stopped)
+        with self._closing:  # a request is answered by the thread, or now: never neither
+            if self._thread.is_alive() and not self._closed:
+                self._inbox.put(_Request(run, done, stopped))
+            else:
+                done.set_result(stopped)
         return done
 
     def pause(self) -> None:
@@ -215,6 +219,14 @@ class PairWorker:
     # -- the worker's thread -----------------------------------------------------------------
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:  # stopped, or a rebuild that raised: whoever still waits is answered
+            with self._closing:
+                self._closed = True
+            self._unanswered()
+
+    def _serve(self) -> None:
         while True:
             item = self._inbox.get()
             if isinstance(item, _Request):
@@ -222,7 +234,6 @@ class PairWorker:
                 continue
             if isinstance(item, str):
                 if item == _STOP:
-                    self._unanswered()
                     return
                 if item == _AFRESH:
                     self.rebuild()

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from tradeplay.domain.values import require_utc
 from tradeplay.store import _json
@@ -200,6 +200,21 @@ class GraduationRecords:
         }
         with self._begin() as connection:
             upsert(connection, pipeline_placements, row, ("play",))
+
+    def set_held(
+        self, play: str, entered_at: datetime, held_in: str | None, updated_at: datetime
+    ) -> bool:
+        """Store that ``play``'s placement entered at ``entered_at`` is held in ``held_in``
+        (``None``: not held) — only if it still stands there: a move stored meanwhile (by the
+        operator's command, another process) is not overwritten. Whether it was written."""
+        table = pipeline_placements
+        statement = (
+            update(table)
+            .where(table.c.play == play, table.c.entered_at == entered_at)
+            .values(held_in=held_in, updated_at=updated_at)
+        )
+        with self._begin() as connection:
+            return connection.execute(statement).rowcount == 1
 
     def placement(self, play: str) -> StoredPlacement | None:
         table = pipeline_placements
