@@ -31,10 +31,11 @@ from tradeplay.graduation import Ladder, Placement, Stage, decide, evaluate
 from tradeplay.notify import LocalBus
 from tradeplay.ports import Exchange
 from tradeplay.runtime.deployment import read_deployment
-from tradeplay.runtime.graduating import MarketClock, stage_evidence
+from tradeplay.runtime.graduating import MarketClock
 from tradeplay.runtime.pairs import Pair, PairKey
 from tradeplay.runtime.pipeline import Pipeline
 from tradeplay.runtime.runner import Market as PairMarket
+from tradeplay.runtime.stage_evidence import stage_evidence
 from tradeplay.runtime.supervisor import Supervisor, SupervisorOptions, SystemClock
 from tradeplay.store import Database, DeploymentState, StoredPlacement, default_url
 
