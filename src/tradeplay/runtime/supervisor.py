@@ -72,8 +72,9 @@ log = structlog.get_logger(__name__)
 
 _S = DeploymentState
 _FLATTEN_WAIT_S = 30.0
-_FLAT_WAIT_S = 2.0
 """How long a pipeline move waits for a pair's orders to be cancelled and its close sent."""
+_FLAT_WAIT_S = 2.0
+"""How long a poll waits for a held pair to say whether it is flat (it asks again later)."""
 
 
 def settle_heap() -> None:
