@@ -69,6 +69,13 @@ def running(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
     return graduation
 
 
+def standing(database: Database) -> tuple[str, str | None]:
+    """Where the play stands, as stored: its stage, and where its move is held (if it is)."""
+    stored = database.graduations.placement("ema")
+    assert stored is not None
+    return stored.stage, stored.held_in
+
+
 def held(tmp_path: Path, database: Database, hands: Hands) -> Graduation:
     """A play promoted from shadow to demo whose flatten in shadow failed."""
     graduation = running(tmp_path, database, hands)
@@ -88,9 +95,7 @@ def test_a_move_goes_on_once_the_old_stage_is_flat(tmp_path: Path, database: Dat
     assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
     assert graduation.parked(DEMO) is None
     assert graduation.parked(SHADOW) == "in the pipeline at demo, parked here"
-    stored = database.graduations.placement("ema")
-    assert stored is not None
-    assert (stored.stage, stored.held_in) == ("demo", None)
+    assert standing(database) == ("demo", None)
 
 
 def test_a_failed_flatten_holds_the_move_and_asks_again_without_flattening_again(
@@ -98,9 +103,7 @@ def test_a_failed_flatten_holds_the_move_and_asks_again_without_flattening_again
 ) -> None:
     hands = Hands(flattens=False)
     graduation = held(tmp_path, database, hands)
-    stored = database.graduations.placement("ema")
-    assert stored is not None
-    assert (stored.stage, stored.held_in) == ("demo", "shadow")
+    assert standing(database) == ("demo", "shadow")
     assert graduation.parked(DEMO) == (
         "in the pipeline at demo, waiting for its pair in shadow to be flat"
     )
@@ -140,9 +143,7 @@ def test_a_held_move_goes_on_by_itself_once_the_operator_flattened_the_old_pair(
         ("activate", DEMO),
     ]
     assert graduation.parked(DEMO) is None
-    stored = database.graduations.placement("ema")
-    assert stored is not None
-    assert (stored.stage, stored.held_in) == ("demo", None)
+    assert standing(database) == ("demo", None)
 
 
 def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
@@ -151,9 +152,7 @@ def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
     hands = Hands(flattens=False)
     graduation = held(tmp_path, database, hands)
     graduation.pipeline.demote("ema", "back to shadow")
-    moved = database.graduations.placement("ema")
-    assert moved is not None
-    assert (moved.stage, moved.held_in) == ("shadow", "shadow")
+    assert standing(database) == ("shadow", "shadow")
     graduation.follow()  # still failing: still held, in its new stage
     assert hands.calls == [("park", SHADOW)]
     hands.calls.clear()
@@ -161,9 +160,7 @@ def test_an_operator_move_of_a_held_play_flattens_the_held_pair_first(
     graduation.pipeline.promote("ema", "forward again")
     graduation.follow()
     assert hands.calls == [("park", SHADOW), ("flat?", SHADOW), ("allot", DEMO), ("activate", DEMO)]
-    stored = database.graduations.placement("ema")
-    assert stored is not None
-    assert (stored.stage, stored.held_in) == ("demo", None)
+    assert standing(database) == ("demo", None)
 
 
 def test_the_operator_releases_a_play_whose_held_pair_cannot_answer(
@@ -222,9 +219,7 @@ def test_a_close_still_on_its_way_holds_the_move_until_the_pair_reads_flat(
     graduation.pipeline.promote("ema", "the operator's call")
     graduation.follow()
     assert hands.calls == [("park", SHADOW), ("flat?", SHADOW)]
-    stored = database.graduations.placement("ema")
-    assert stored is not None
-    assert stored.held_in == "shadow"  # a restart now would wait too
+    assert standing(database) == ("demo", "shadow")  # a restart now would wait too
     hands.calls.clear()
     hands.flat_now = True  # the next bar filled the close
     graduation.follow()
