@@ -2,7 +2,7 @@
 
 Run from the repository root::
 
-    .venv/bin/python bench/bench_memory.py [--bars 300000] [--from-bar 100000]
+    .venv/bin/python bench/bench_memory.py [--bars 300000] [--from-bar 100000] [--ids-kept N]
 
 A deployment runs for months: whatever a pair keeps per order must be bounded. The EMA 20/50
 cross of the backtest bench trades a paper account bar by bar (the runner, the engine, the
@@ -37,6 +37,7 @@ from tradeplay.play import load_play
 from tradeplay.runtime.paper import PaperMarket
 from tradeplay.runtime.runner import DECISIONS_KEPT, PlayRunner
 from tradeplay.settings import LogFormat
+from tradeplay.sim import book
 
 PLAY = Path(__file__).resolve().parent / "plays" / "ema_20_50_long_1m.yaml"
 WARM_UP = 100
@@ -46,21 +47,34 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bars", type=int, default=300_000)
     parser.add_argument("--from-bar", type=int, default=100_000)
+    parser.add_argument(
+        "--ids-kept",
+        type=int,
+        default=book.IDS_KEPT,
+        help="the order-id window (the runtime's by default); a smaller one fills within the run",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.from_bar < args.bars:
         parser.error(f"--from-bar {args.from_bar} must lie inside the {args.bars:,} bars")
+    book.IDS_KEPT = args.ids_kept  # read by every order book at each order
     configure_logging("warning", LogFormat.console)
     bars = bar_matrix(generate_sample_market(seed=11, minutes=args.bars + WARM_UP).candles)
     print(f"memory benchmark: a paper pair over {args.bars:,} generated 1-minute bars")
     for lean in (True, False):
         orders, first, last = _run(bars, lean=lean, from_bar=args.from_bar)
-        since = orders[1] - orders[0]
-        what = "as a deployment runs it" if lean else "keeping everything      "
+        since, grown = orders[1] - orders[0], last - first
+        what = "as a deployment runs it" if lean else "keeping everything"
         print(
-            f"  {what}  {since:>6,} orders from bar {args.from_bar:,} to the end, memory held "
-            f"grew {(last - first) / 1e6:5.2f} MB: {(last - first) / max(1, since):,.0f} bytes "
-            "per order"
+            f"  {what}: {since:,} orders from bar {args.from_bar:,} to the end, memory held "
+            f"grew {grown / 1e6:.2f} MB: {grown / max(1, since):,.0f} bytes per order, "
+            f"{grown / (args.bars - args.from_bar):,.1f} per bar"
         )
+        if lean:  # a window still filling is growth that stops once it is full
+            state = "full" if orders[0] >= args.ids_kept else "still filling"
+            print(
+                f"    {orders[0]:,} orders sent before bar {args.from_bar:,}: the order-id "
+                f"window of {args.ids_kept:,} was {state} there"
+            )
     return 0
 
 

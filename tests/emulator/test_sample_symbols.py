@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tradeplay.backtesting import load_market
 from tradeplay.data.resample import resample
 from tradeplay.data.sample import ensure_sample_market, generate_sample_market
 from tradeplay.data.store import CandleStore, DatasetKey
@@ -68,14 +67,15 @@ def test_a_stored_market_is_replayed_as_the_backtester_reads_it(tmp_path: Path) 
     replayed = market.symbols["BTCUSDT"]
     minutes = store.load_candles(DatasetKey("sample", "BTCUSDT", ONE_MINUTE), start, until)
     assert np.array_equal(replayed.bars, bar_matrix(resample(minutes, ONE_MINUTE, FIVE_MINUTES)))
-    backtested = load_market(store, "BTCUSDT", FIVE_MINUTES, start, until)
     assert len(replayed.bars) == 288
+    first = replayed.bars[0]  # the first five minutes, by hand
+    assert (first[1], first[4]) == (minutes.open[0], minutes.close[4])
+    assert (first[2], first[3]) == (minutes.high[:5].max(), minutes.low[:5].min())
     assert market.label == (
         "BTCUSDT sample/1m (GENERATED: generated sample market (seed 7) — not real prices)"
     )
-    assert backtested.funding is not None
     assert replayed.funding.basis is FundingBasis.HISTORY
-    assert replayed.funding.history == backtested.funding
+    assert replayed.funding.history == store.load_funding("sample", "BTCUSDT", start, until)
 
 
 def test_a_symbol_missing_from_the_store_is_named_with_how_to_get_it(tmp_path: Path) -> None:

@@ -128,8 +128,10 @@ def test_a_held_move_goes_on_by_itself_once_the_operator_flattened_the_old_pair(
     if restarted:  # the hold is stored: the new stage does not start beside the old position
         hands = Hands(flattens=False)
         graduation = running(tmp_path, database, hands)
-        assert graduation.parked(DEMO) is not None
-        assert graduation.parked(SHADOW) is not None
+        assert graduation.parked(DEMO) == (
+            "in the pipeline at demo, waiting for its pair in shadow to be flat"
+        )
+        assert graduation.parked(SHADOW).startswith("not flat here when it moved to demo")
         graduation.follow()  # at start: flat everywhere but in its stage, tried again
         assert hands.calls == [("park", SHADOW)]
         hands.calls.clear()
@@ -255,6 +257,6 @@ def test_an_operator_release_outlives_a_restart(tmp_path: Path, database: Databa
     graduation.pipeline.operator_release("ema", "closed by hand at the venue")
     hands = Hands(flattens=False)  # shadow still cannot answer
     restarted = running(tmp_path, database, hands)
-    restarted.follow()
-    assert ("park", SHADOW) not in hands.calls
-    assert hands.calls[-1] == ("activate", DEMO)
+    assert restarted.parked(SHADOW) == "in the pipeline at demo, parked here"
+    restarted.follow()  # shadow is not asked again: the operator vouched for it
+    assert hands.calls == [("park", DEMO), ("flat?", DEMO), ("allot", DEMO), ("activate", DEMO)]

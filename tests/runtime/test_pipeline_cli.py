@@ -78,7 +78,9 @@ def test_status_promote_demote_and_history(home: Path) -> None:
         "ema: released; it trades in demo from a running deployment's next bar\n",
     )
     code, status = run("status")
-    assert "held" not in status.splitlines()[1]
+    assert code == 0, status
+    assert status.splitlines()[0] == "ema  demo  entered 0.0 days ago  share 100 %"
+    assert "held" not in status
     code, refused = run("release", "ema", "--reason", "again")
     assert code == 2
     assert "ema is not held: it trades in demo already" in refused

@@ -177,7 +177,7 @@ class Graduation:
             )
         if held is not None:
             return f"in the pipeline at {stage}, waiting for its pair in {held} to be flat"
-        if key.play in self._settling:
+        if key.play in self._settling and key == self._key(key.play, Stage(stage)):
             return f"in the pipeline at {stage}: starts once its other pairs are flat"
         if stage == Stage.BACKTEST:
             return "in the pipeline at backtest: judge it with `tradeplay pipeline backtest`"
